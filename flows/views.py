@@ -1,0 +1,114 @@
+"""What a user interface gets to show: questions and answers with texts resolved.
+
+Rule: views read the flow and the state and build effects; they decide nothing about the path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flows.effects import AnswerValue, AnswerView, Ask, OptionView, Progress
+from flows.inputs import scale_bounds
+from flows.path import answered_path, is_answerable, progress
+from flows.schema import (
+    ChoiceStep,
+    CollectStep,
+    Flow,
+    MultiStep,
+    NpsStep,
+    NumberStep,
+    Option,
+    ScaleStep,
+    Step,
+    Text,
+    TextStep,
+    YesNoStep,
+)
+from flows.state import SessionState
+
+
+def ask(flow: Flow, state: SessionState, step: Step, *, refresh: bool = False) -> Ask:
+    """The question `step` as the participant should see it now."""
+    lang, fallback = state.language, flow.default_language
+
+    def resolve(text: Text | None) -> str | None:
+        return None if text is None else text.resolve(lang, fallback)
+
+    answer = state.answers.get(step.id)
+    answerable = is_answerable(step)
+    view = Ask(
+        step=step.id,
+        kind=step.kind,
+        text=step.text.resolve(lang, fallback),
+        revision=state.revision,
+        progress=Progress(*progress(flow, state, flow.index_of(step.id))) if answerable else None,
+        help=resolve(step.help),
+        options=options_of(flow, state, step),
+        current=answer.value if answer is not None else None,
+        can_skip=answerable and not step.required,
+        can_go_back=False,  # filled in by the engine, which knows the path
+        refresh=refresh,
+    )
+    match step:
+        case ScaleStep() | NpsStep():
+            return replace(
+                view, min_label=resolve(step.min_label), max_label=resolve(step.max_label)
+            )
+        case NumberStep():
+            return replace(view, unit=resolve(step.unit), bounds=(step.min, step.max))
+        case TextStep():
+            return replace(view, max_length=step.max_length)
+        case MultiStep():
+            return replace(view, selected=state.selected, bounds=(step.min, step.max))
+        case CollectStep():
+            items = tuple(answer.value) if answer and isinstance(answer.value, list) else ()
+            return replace(
+                view,
+                items=items,
+                max_length=step.max_length,
+                bounds=(step.min_items, step.max_items),
+            )
+    return view
+
+
+def options_of(flow: Flow, state: SessionState, step: Step) -> tuple[OptionView, ...]:
+    lang, fallback = state.language, flow.default_language
+    match step:
+        case ChoiceStep() | MultiStep():
+            return tuple(
+                OptionView(option.id, option.label.resolve(lang, fallback), option.other)
+                for option in step.options
+            )
+        case ScaleStep() | NpsStep():
+            low, high = scale_bounds(step)
+            return tuple(OptionView(str(value), None) for value in range(low, high + 1))
+        case YesNoStep():
+            return (OptionView("yes", None), OptionView("no", None))
+    return ()
+
+
+def answer_view(flow: Flow, state: SessionState, step: Step) -> AnswerView:
+    answer = state.answers.get(step.id)
+    value: AnswerValue | None = answer.value if answer is not None else None
+    labels: tuple[str, ...] = ()
+    if isinstance(step, ChoiceStep | MultiStep) and value is not None:
+        chosen = value if isinstance(value, list) else [str(value)]
+        by_id: dict[str, Option] = {option.id: option for option in step.options}
+        labels = tuple(
+            by_id[option_id].label.resolve(state.language, flow.default_language)
+            for option_id in chosen
+            if option_id in by_id
+        )
+    return AnswerView(
+        step=step.id,
+        kind=step.kind,
+        question=step.text.resolve(state.language, flow.default_language),
+        value=value,
+        labels=labels,
+        detail=answer.detail if answer is not None else None,
+    )
+
+
+def summary(flow: Flow, state: SessionState) -> tuple[AnswerView, ...]:
+    """Every question of the path that was answered or skipped (value None), in order."""
+    return tuple(answer_view(flow, state, step) for step in answered_path(flow, state))
