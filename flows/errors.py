@@ -32,6 +32,7 @@ class Finding:
 
     path: Path
     message: str
+    at_key: bool = False  # point at the key itself (an unknown key), not at its value
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -31,7 +31,10 @@ ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # Infinity and NaN parse from YAML (.inf, .nan) but mean nothing in a questionnaire.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Text(Model):
