@@ -1,0 +1,77 @@
+"""Online backup: a consistent copy of a live database, without stopping the bot.
+
+Rule: a backup reads through its own read-only connection and takes no single-instance lock, so
+`bilan-bot backup PATH` works from a second process while the bot runs. The copy is written
+beside the target and renamed into place, so a crash never leaves a half backup under the name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from os import PathLike
+from pathlib import Path
+
+from storage.connection import BUSY_TIMEOUT_MS
+from storage.errors import BackupError
+
+
+async def backup_database(source: str | PathLike[str], target: str | PathLike[str]) -> None:
+    """Copy the database at `source` to `target` with SQLite's online backup API.
+
+    Raises:
+        BackupError: the source is missing or unreadable, or the target cannot be written.
+    """
+    await asyncio.to_thread(_copy, Path(source), Path(target))
+
+
+def _copy(source: Path, target: Path) -> None:
+    source, target = source.resolve(), target.resolve()
+    if not source.is_file():
+        raise BackupError(f"cannot back up {source}: no such database file")
+    if target.exists() and target.samefile(source):
+        raise BackupError(f"cannot back up {source} onto itself")
+    if not target.parent.is_dir():
+        raise BackupError(f"cannot back up to {target}: directory {target.parent} does not exist")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.unlink(missing_ok=True)
+        _snapshot(source, partial)
+        _fsync(partial)
+        os.replace(partial, target)
+        _fsync(target.parent)
+    except sqlite3.Error as error:
+        raise BackupError(f"cannot back up {source} to {target}: {error}") from error
+    except OSError as error:
+        raise BackupError(f"cannot back up {source} to {target}: {error.strerror}") from error
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _snapshot(source: Path, partial: Path) -> None:
+    # One backup step over all pages holds one read transaction: in WAL mode that is a
+    # consistent snapshot, and the writer goes on meanwhile.
+    reader = sqlite3.connect(source.as_uri() + "?mode=ro", uri=True)
+    try:
+        reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+        copy = sqlite3.connect(partial)
+        try:
+            reader.backup(copy)
+            # A backup is one self-contained file, with no -wal beside it to lose.
+            copy.execute("PRAGMA journal_mode = DELETE")
+            (verdict,) = copy.execute("PRAGMA quick_check").fetchone()
+        finally:
+            copy.close()
+    finally:
+        reader.close()
+    if verdict != "ok":
+        raise BackupError(f"the copy of {source} failed its check: {verdict}")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,219 @@
+"""Values that cross the storage boundary: ids, closed sets and frozen records.
+
+Rule: callers get these records, never `sqlite3.Row`s, so no other package learns a column name.
+Times are aware `datetime`s in UTC on both sides; the storage never reads the clock, every time
+is given by the caller.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, NewType
+
+UserId = NewType("UserId", int)  # Telegram's user id
+ChatId = NewType("ChatId", int)  # Telegram's chat id
+CohortId = NewType("CohortId", int)
+RoundId = NewType("RoundId", int)
+SessionId = NewType("SessionId", int)
+UpdateId = NewType("UpdateId", int)  # Telegram's update_id
+
+Role = Literal["facilitator", "participant"]
+ChatKind = Literal["private", "group", "supergroup"]
+RoundState = Literal["open", "closed"]
+SessionStatus = Literal["active", "submitted", "cancelled", "timed_out"]
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+
+
+class ApplyResult(enum.StrEnum):
+    """What `apply_step` did with an update."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # the update_id was processed before; nothing changed
+
+
+class Unchanged(enum.Enum):
+    """Marks a parameter the caller leaves as it is (distinct from `None`, which clears)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = Unchanged.UNCHANGED
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerWrite:
+    """One answer to record: `value` must be JSON-serialisable; `detail` is an "other" text."""
+
+    step_id: str
+    value: Any
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    user_id: UserId
+    display_name: str
+    organisation: str | None
+    language: str | None
+    reachable: bool  # has started the bot and not blocked it
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    id: CohortId
+    name: str
+    invite_code: str
+    created_by: UserId
+    created_at: datetime
+    archived_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    cohort_id: CohortId
+    user_id: UserId
+    role: Role
+    joined_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    chat_id: ChatId
+    cohort_id: CohortId | None
+    title: str | None
+    kind: ChatKind
+    bound_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    id: RoundId
+    cohort_id: CohortId
+    flow_id: str
+    flow_version: int
+    anonymous: bool
+    status: RoundState
+    opened_by: UserId
+    opened_at: datetime
+    deadline: datetime | None
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    id: SessionId
+    round_id: RoundId
+    user_id: UserId
+    response_id: int | None  # None once an anonymous session has finished
+    status: SessionStatus
+    state: Mapping[str, Any]
+    flow_version: int
+    prompt_message_id: int | None  # the Telegram message showing the current question
+    started_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    id: int
+    response_id: int
+    user_id: UserId | None  # None in an anonymous round
+    step_id: str
+    value: Any
+    detail: str | None
+    answered_at: datetime  # midnight UTC of the day in an anonymous round
+    retracted: bool
+    submitted: bool  # whether the response it belongs to was submitted
+
+
+@dataclass(frozen=True, slots=True)
+class RoundStatus:
+    """Where each participant of the round's cohort stands (facilitators are not counted)."""
+
+    round_id: RoundId
+    not_started: tuple[UserId, ...]
+    active: tuple[UserId, ...]
+    finished: tuple[UserId, ...]  # submitted, cancelled or timed out
+    submitted: tuple[UserId, ...]  # the part of `finished` that submitted
+
+    @property
+    def participant_count(self) -> int:
+        return len(self.not_started) + len(self.active) + len(self.finished)
+
+    @property
+    def not_started_count(self) -> int:
+        return len(self.not_started)
+
+    @property
+    def active_count(self) -> int:
+        return len(self.active)
+
+    @property
+    def finished_count(self) -> int:
+        return len(self.finished)
+
+    @property
+    def submitted_count(self) -> int:
+        return len(self.submitted)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor_user_id: UserId
+    cohort_id: CohortId | None
+    action: str
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteStats:
+    """Counters of the group-commit writer: `requests / batches` is the mean batch size."""
+
+    batches: int
+    requests: int
+
+
+def to_text(at: datetime) -> str:
+    """Store a time as fixed-width ISO-8601 UTC, so text order is time order.
+
+    Raises:
+        ValueError: `at` is naive; a time without a zone cannot be placed in UTC.
+    """
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"storage needs an aware datetime, got naive {at.isoformat()}")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def to_day_text(at: datetime) -> str:
+    """Store only the day of `at`: times of anonymous answers must not re-link them."""
+    return to_text(at)[:10] + "T00:00:00.000000+00:00"
+
+
+def from_text(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def from_optional_text(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def to_json(value: Any) -> str:
+    """Raises: ValueError, TypeError: `value` is not plain JSON (NaN included)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def from_json(text: str) -> Any:
+    return json.loads(text)

@@ -1,0 +1,254 @@
+"""The repository: one method per use case, the only door from the bot to stored data.
+
+Rule: this `Protocol` names no SQL and no SQLite type, so another backend can sit behind it.
+Every method that writes returns only once its write is durable on disk; every time is given by
+the caller as an aware `datetime`; every error is a `StorageError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from os import PathLike
+from typing import Any, Protocol
+
+from storage.models import (
+    UNCHANGED,
+    AnswerRow,
+    AnswerWrite,
+    ApplyResult,
+    AuditEntry,
+    Chat,
+    ChatId,
+    ChatKind,
+    Cohort,
+    CohortId,
+    Membership,
+    Person,
+    Role,
+    Round,
+    RoundId,
+    RoundStatus,
+    Session,
+    SessionId,
+    SessionStatus,
+    Unchanged,
+    UpdateId,
+    UserId,
+)
+
+
+class Repository(Protocol):
+    # -- people ----------------------------------------------------------------------------
+    async def upsert_person(
+        self,
+        user_id: UserId,
+        display_name: str,
+        language: str | None,
+        at: datetime,
+        *,
+        force: bool = False,
+    ) -> Person:
+        """Create the person, or keep the name and language they already have unless `force`."""
+        ...
+
+    async def get_person(self, user_id: UserId) -> Person | None: ...
+
+    async def set_person_language(self, user_id: UserId, language: str, at: datetime) -> Person:
+        """Raises: NotFoundError: unknown person."""
+        ...
+
+    async def set_person_profile(
+        self, user_id: UserId, display_name: str, organisation: str | None, at: datetime
+    ) -> Person:
+        """Raises: NotFoundError: unknown person."""
+        ...
+
+    async def set_reachable(self, user_id: UserId, reachable: bool, at: datetime) -> None:
+        """Record that the bot can (started) or cannot (blocked) message the person.
+
+        Raises: NotFoundError: unknown person.
+        """
+        ...
+
+    # -- cohorts, members, chats -----------------------------------------------------------
+    async def create_cohort(
+        self, name: str, invite_code: str, created_by: UserId, at: datetime
+    ) -> Cohort:
+        """Create a cohort whose creator is its first facilitator.
+
+        Raises: InviteCodeTakenError: the code is in use. NotFoundError: unknown creator.
+        """
+        ...
+
+    async def get_cohort(self, cohort_id: CohortId) -> Cohort | None: ...
+
+    async def get_cohort_by_code(self, invite_code: str) -> Cohort | None: ...
+
+    async def add_member(
+        self, cohort_id: CohortId, user_id: UserId, role: Role, at: datetime
+    ) -> bool:
+        """Add a role to a person in a cohort; False if they already had it.
+
+        Raises: NotFoundError: unknown cohort or person.
+        """
+        ...
+
+    async def memberships_of(self, user_id: UserId) -> list[Membership]: ...
+
+    async def members_of(
+        self, cohort_id: CohortId, role: Role | None = None
+    ) -> list[Membership]: ...
+
+    async def bind_chat(
+        self,
+        chat_id: ChatId,
+        cohort_id: CohortId | None,
+        title: str | None,
+        kind: ChatKind,
+        at: datetime,
+    ) -> Chat:
+        """Bind (or re-bind, or with None unbind) a Telegram chat to a cohort."""
+        ...
+
+    async def cohort_of_chat(self, chat_id: ChatId) -> Cohort | None: ...
+
+    async def chats_of_cohort(self, cohort_id: CohortId) -> list[Chat]:
+        """The chats (groups) bound to the cohort."""
+        ...
+
+    # -- flows and rounds ------------------------------------------------------------------
+    async def register_flow(
+        self, flow_id: str, version: int, source_hash: str, title: str, at: datetime
+    ) -> bool:
+        """Register a flow version; False if it was registered before with the same source.
+
+        Raises: FlowConflictError: registered before with another source hash.
+        """
+        ...
+
+    async def open_round(
+        self,
+        cohort_id: CohortId,
+        flow_id: str,
+        flow_version: int,
+        anonymous: bool,
+        opened_by: UserId,
+        at: datetime,
+        deadline: datetime | None = None,
+    ) -> Round:
+        """Raises: NotFoundError: unknown cohort, person, or unregistered flow version."""
+        ...
+
+    async def close_round(self, round_id: RoundId, at: datetime) -> Round:
+        """Close the round (closing a closed round changes nothing).
+
+        Active sessions stay active: the caller times them out through `apply_step`, which is
+        also what scrubs them in an anonymous round.
+
+        Raises: NotFoundError: unknown round.
+        """
+        ...
+
+    async def get_round(self, round_id: RoundId) -> Round | None: ...
+
+    async def open_rounds_of_cohort(self, cohort_id: CohortId) -> list[Round]: ...
+
+    async def rounds_of_cohort(self, cohort_id: CohortId) -> list[Round]: ...
+
+    async def round_status(self, round_id: RoundId) -> RoundStatus:
+        """Raises: NotFoundError: unknown round."""
+        ...
+
+    async def answers_of_round(self, round_id: RoundId) -> list[AnswerRow]:
+        """The live (not retracted) answers of every response of the round."""
+        ...
+
+    # -- sessions and answers --------------------------------------------------------------
+    async def start_session(
+        self,
+        round_id: RoundId,
+        user_id: UserId,
+        state: Mapping[str, Any],
+        flow_version: int,
+        at: datetime,
+    ) -> Session:
+        """Start the person's session in the round, or return the one they already have.
+
+        Raises: RoundClosedError: no session yet and the round is closed.
+            NotFoundError: unknown round or person.
+        """
+        ...
+
+    async def get_session(self, session_id: SessionId) -> Session | None: ...
+
+    async def active_sessions_of(self, user_id: UserId) -> list[Session]: ...
+
+    async def session_of(self, round_id: RoundId, user_id: UserId) -> Session | None: ...
+
+    async def apply_step(
+        self,
+        update_id: UpdateId | None,
+        session_id: SessionId,
+        new_state: Mapping[str, Any],
+        recorded: Sequence[AnswerWrite],
+        retracted: Sequence[str],
+        at: datetime,
+        status: SessionStatus = "active",
+        prompt_message_id: int | Unchanged | None = UNCHANGED,
+    ) -> ApplyResult:
+        """Store one engine step atomically: update id, state, answers, retractions, finish.
+
+        A known `update_id` changes nothing and returns `DUPLICATE`, also when the same update
+        is applied concurrently. A status other than "active" finishes the session: it records
+        the completion and, in an anonymous round, drops the session's link to its answers; in
+        that case `new_state` must already be scrubbed of answers.
+
+        Raises: NotFoundError: unknown session. SessionFinishedError: session not active.
+        """
+        ...
+
+    async def set_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
+        """Raises: NotFoundError: unknown session."""
+        ...
+
+    async def live_answers(self, session_id: SessionId) -> dict[str, AnswerRow]:
+        """The session's live answers by step id; empty once an anonymous session finished.
+
+        Raises: NotFoundError: unknown session.
+        """
+        ...
+
+    # -- updates and audit -----------------------------------------------------------------
+    async def mark_update_processed(self, update_id: UpdateId, at: datetime) -> bool:
+        """Record an update that changes nothing else; False if it was processed before."""
+        ...
+
+    async def prune_processed_updates(self, before: datetime) -> int:
+        """Forget update ids processed before `before` (keep at least a day); return how many."""
+        ...
+
+    async def record_audit(
+        self,
+        actor_user_id: UserId,
+        action: str,
+        cohort_id: CohortId | None,
+        detail: Mapping[str, Any],
+        at: datetime,
+    ) -> None: ...
+
+    async def audit_of_cohort(self, cohort_id: CohortId, limit: int = 100) -> list[AuditEntry]:
+        """The cohort's latest audit entries, newest first."""
+        ...
+
+    # -- the store itself ------------------------------------------------------------------
+    async def backup(self, target: str | PathLike[str]) -> None:
+        """Write a consistent copy of the database to `target`, while writes go on.
+
+        Raises: BackupError: the copy could not be written.
+        """
+        ...
+
+    async def close(self) -> None:
+        """Finish queued writes, close the database and release the single-instance lock."""
+        ...

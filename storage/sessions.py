@@ -1,0 +1,243 @@
+"""SQL about sessions and their answers, with the anonymity rules of anonymous rounds.
+
+Rule: functions here take a `sqlite3.Connection` and run on its thread; writes are units for the
+group-commit writer, so they never BEGIN or COMMIT themselves.
+
+Anonymity: in an anonymous round the response never names the person, its id and its answers'
+ids are random (a sequential id would re-link them by rank), and answer times keep only the day.
+The session holds the one link while it is active, because resuming needs it; the transaction
+that finishes the session drops the link and stores the scrubbed state the caller passes. After
+that nothing in the database joins an anonymous answer to a person.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from storage.errors import NotFoundError, RoundClosedError, SessionFinishedError
+from storage.models import (
+    UNCHANGED,
+    AnswerRow,
+    ApplyResult,
+    RoundId,
+    Session,
+    SessionId,
+    SessionStatus,
+    Unchanged,
+    UpdateId,
+    UserId,
+    from_json,
+    from_optional_text,
+    from_text,
+    to_day_text,
+    to_text,
+)
+from storage.people import require_person
+from storage.rounds import answer_from_row, require_round
+from storage.updates import claim_update
+
+_SESSION = (
+    "id, round_id, user_id, response_id, status, state_json, flow_version, prompt_message_id, "
+    "started_at, updated_at, finished_at"
+)
+
+# (step_id, value as JSON text, detail): the JSON is encoded by the caller, off the writer thread.
+EncodedAnswer = tuple[str, str, str | None]
+
+
+def session_from_row(row: sqlite3.Row) -> Session:
+    return Session(
+        id=SessionId(row["id"]),
+        round_id=RoundId(row["round_id"]),
+        user_id=UserId(row["user_id"]),
+        response_id=row["response_id"],
+        status=row["status"],
+        state=from_json(row["state_json"]),
+        flow_version=row["flow_version"],
+        prompt_message_id=row["prompt_message_id"],
+        started_at=from_text(row["started_at"]),
+        updated_at=from_text(row["updated_at"]),
+        finished_at=from_optional_text(row["finished_at"]),
+    )
+
+
+def get_session(conn: sqlite3.Connection, session_id: SessionId) -> Session | None:
+    row = conn.execute(f"SELECT {_SESSION} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    return None if row is None else session_from_row(row)
+
+
+def session_of(conn: sqlite3.Connection, round_id: RoundId, user_id: UserId) -> Session | None:
+    row = conn.execute(
+        f"SELECT {_SESSION} FROM sessions WHERE round_id = ? AND user_id = ?", (round_id, user_id)
+    ).fetchone()
+    return None if row is None else session_from_row(row)
+
+
+def active_sessions_of(conn: sqlite3.Connection, user_id: UserId) -> list[Session]:
+    rows = conn.execute(
+        f"SELECT {_SESSION} FROM sessions WHERE user_id = ? AND status = 'active' "
+        "ORDER BY started_at, id",
+        (user_id,),
+    )
+    return [session_from_row(row) for row in rows]
+
+
+def start_session(
+    conn: sqlite3.Connection,
+    round_id: RoundId,
+    user_id: UserId,
+    state_json: str,
+    flow_version: int,
+    at: datetime,
+) -> Session:
+    existing = session_of(conn, round_id, user_id)
+    if existing is not None:
+        return existing
+    found = require_round(conn, round_id)
+    if found.status != "open":
+        raise RoundClosedError(f"round {round_id} is closed: no new session can start")
+    require_person(conn, user_id)
+    if found.anonymous:
+        response_id = _random_id(conn, "responses")
+        conn.execute("INSERT INTO responses (id, round_id) VALUES (?, ?)", (response_id, round_id))
+    else:
+        cursor = conn.execute(
+            "INSERT INTO responses (round_id, user_id) VALUES (?, ?)", (round_id, user_id)
+        )
+        response_id = cursor.lastrowid or 0
+    conn.execute(
+        "INSERT INTO sessions (round_id, user_id, response_id, status, state_json, flow_version, "
+        "started_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?)",
+        (round_id, user_id, response_id, state_json, flow_version, to_text(at), to_text(at)),
+    )
+    started = session_of(conn, round_id, user_id)
+    assert started is not None, "the session was inserted just above"
+    return started
+
+
+def apply_step(
+    conn: sqlite3.Connection,
+    update_id: UpdateId | None,
+    session_id: SessionId,
+    state_json: str,
+    recorded: Sequence[EncodedAnswer],
+    retracted: Sequence[str],
+    at: datetime,
+    status: SessionStatus,
+    prompt_message_id: int | Unchanged | None,
+) -> ApplyResult:
+    if update_id is not None and not claim_update(conn, update_id, at):
+        return ApplyResult.DUPLICATE
+    row = conn.execute(
+        "SELECT s.round_id, s.user_id, s.response_id, s.status, r.anonymous "
+        "FROM sessions s JOIN rounds r ON r.id = s.round_id WHERE s.id = ?",
+        (session_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no session with id {session_id}")
+    if row["status"] != "active":
+        raise SessionFinishedError(f"session {session_id} is {row['status']}: it takes no step")
+    anonymous, response_id, now = bool(row["anonymous"]), row["response_id"], to_text(at)
+    answered_at = to_day_text(at) if anonymous else now
+    for step_id, value_json, detail in recorded:
+        _retract(conn, response_id, step_id)
+        answer_id = _random_id(conn, "answers") if anonymous else None
+        conn.execute(
+            "INSERT INTO answers (id, response_id, step_id, value_json, detail, answered_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (answer_id, response_id, step_id, value_json, detail, answered_at),
+        )
+    for step_id in retracted:
+        _retract(conn, response_id, step_id)
+    _write_session(conn, session_id, state_json, now, status, prompt_message_id, anonymous)
+    if status != "active":
+        _finish(conn, row, status, at, anonymous)
+    return ApplyResult.APPLIED
+
+
+def _retract(conn: sqlite3.Connection, response_id: int, step_id: str) -> None:
+    conn.execute(
+        "UPDATE answers SET retracted = 1 WHERE response_id = ? AND step_id = ? AND retracted = 0",
+        (response_id, step_id),
+    )
+
+
+def _write_session(
+    conn: sqlite3.Connection,
+    session_id: SessionId,
+    state_json: str,
+    at: str,
+    status: SessionStatus,
+    prompt_message_id: int | Unchanged | None,
+    anonymous: bool,
+) -> None:
+    prompt = "" if prompt_message_id is UNCHANGED else ", prompt_message_id = :prompt"
+    values = {"state": state_json, "at": at, "prompt": prompt_message_id, "id": session_id}
+    if status == "active":
+        # Assigning an indexed column rewrites its index entries even when the value is the
+        # same: the step of an active session leaves status and response_id out.
+        conn.execute(
+            f"UPDATE sessions SET state_json = :state, updated_at = :at{prompt} WHERE id = :id",
+            values,
+        )
+        return
+    conn.execute(
+        "UPDATE sessions SET state_json = :state, updated_at = :at, status = :status, "
+        f"finished_at = :at, response_id = CASE WHEN :scrub THEN NULL ELSE response_id END{prompt} "
+        "WHERE id = :id",
+        {**values, "status": status, "scrub": int(anonymous)},  # the scrub drops the one link
+    )
+
+
+def _finish(
+    conn: sqlite3.Connection,
+    row: sqlite3.Row,
+    status: SessionStatus,
+    at: datetime,
+    anonymous: bool,
+) -> None:
+    conn.execute(
+        "INSERT INTO completions (round_id, user_id, status, completed_at) VALUES (?, ?, ?, ?)",
+        (row["round_id"], row["user_id"], status, to_text(at)),
+    )
+    if status == "submitted":
+        # An exact submit time would match the session's finished_at: keep the day only.
+        submitted_at = to_day_text(at) if anonymous else to_text(at)
+        conn.execute(
+            "UPDATE responses SET submitted_at = ? WHERE id = ?",
+            (submitted_at, row["response_id"]),
+        )
+
+
+def set_prompt_message(
+    conn: sqlite3.Connection, session_id: SessionId, message_id: int | None
+) -> None:
+    cursor = conn.execute(
+        "UPDATE sessions SET prompt_message_id = ? WHERE id = ?", (message_id, session_id)
+    )
+    if cursor.rowcount == 0:
+        raise NotFoundError(f"no session with id {session_id}")
+
+
+def live_answers(conn: sqlite3.Connection, session_id: SessionId) -> dict[str, AnswerRow]:
+    if get_session(conn, session_id) is None:
+        raise NotFoundError(f"no session with id {session_id}")
+    rows = conn.execute(
+        "SELECT a.id, a.response_id, r.user_id, a.step_id, a.value_json, a.detail, "
+        "a.answered_at, a.retracted, r.submitted_at "
+        "FROM sessions s JOIN responses r ON r.id = s.response_id "
+        "JOIN answers a ON a.response_id = r.id AND a.retracted = 0 "
+        "WHERE s.id = ? ORDER BY a.step_id",
+        (session_id,),
+    )
+    return {row["step_id"]: answer_from_row(row) for row in rows}
+
+
+def _random_id(conn: sqlite3.Connection, table: str) -> int:
+    while True:
+        candidate = secrets.randbits(62) + 1
+        if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:
+            return candidate

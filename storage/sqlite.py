@@ -1,0 +1,369 @@
+"""The SQLite repository: one file, one write connection behind a group-commit writer, one
+read connection.
+
+Rule: this class only routes. Writes become units for the writer (`storage/writer.py`); reads run
+in one trip on the read connection; the SQL itself lives in the concept modules (`people.py`,
+`cohorts.py`, `rounds.py`, `sessions.py`, `updates.py`, `audit.py`). JSON is encoded here, on the
+event loop, so a value that is not JSON fails its caller before it reaches the writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from functools import partial
+from os import PathLike
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from storage import audit, cohorts, people, rounds, sessions, updates
+from storage.backup import backup_database
+from storage.connection import check_synchronous, connect, run_sync
+from storage.errors import StoreClosedError, translate
+from storage.lock import InstanceLock
+from storage.migrations import MIGRATIONS, Migration, migrate
+from storage.models import (
+    UNCHANGED,
+    AnswerRow,
+    AnswerWrite,
+    ApplyResult,
+    AuditEntry,
+    Chat,
+    ChatId,
+    ChatKind,
+    Cohort,
+    CohortId,
+    Membership,
+    Person,
+    Role,
+    Round,
+    RoundId,
+    RoundStatus,
+    Session,
+    SessionId,
+    SessionStatus,
+    Unchanged,
+    UpdateId,
+    UserId,
+    WriteStats,
+    to_json,
+)
+from storage.repository import Repository
+from storage.writer import GroupCommitWriter
+
+T = TypeVar("T")
+
+
+async def open_repository(
+    path: str | PathLike[str],
+    *,
+    synchronous: str = "FULL",
+    migrations: Sequence[Migration] | None = None,
+) -> SqliteRepository:
+    """Lock, open and migrate the database at `path` (created if missing).
+
+    `synchronous` is SQLite's durability level: FULL (default) survives power loss; NORMAL
+    survives a crash of the process but may lose the last commits on power loss. `migrations`
+    replaces the registry (tests inject failing ones).
+
+    Raises:
+        StorageError: one line for any reason the database cannot serve (wrong path, read-only,
+            disk full, newer schema, another bilan-bot process on it, a failed migration).
+    """
+    level = check_synchronous(synchronous)
+    database, lock = _lock(path)
+    opened: list[aiosqlite.Connection] = []
+    try:
+        opened.append(await connect(database, "write", level))
+        known = MIGRATIONS if migrations is None else migrations
+        version = await _migrate(opened[0], database, known)
+        opened.append(await connect(database, "read", level))
+    except BaseException:
+        for db in reversed(opened):
+            with contextlib.suppress(Exception):
+                await db.close()
+        lock.release()
+        raise
+    return SqliteRepository(database, lock, opened[0], opened[1], version)
+
+
+def _lock(path: str | PathLike[str]) -> tuple[Path, InstanceLock]:
+    # Resolved, so that two paths to one file (a symlink, a relative path) share one lock.
+    database = Path(path).expanduser().resolve()
+    return database, InstanceLock.acquire(database)
+
+
+async def _migrate(db: aiosqlite.Connection, path: Path, known: Sequence[Migration]) -> int:
+    try:
+        return await run_sync(db, partial(migrate, path=path, migrations=known))
+    except sqlite3.Error as error:
+        raise translate(error, path, "migrating") from error
+
+
+class SqliteRepository(Repository):
+    """The repository on one SQLite file; use `open_repository` to get one."""
+
+    def __init__(
+        self,
+        path: Path,
+        lock: InstanceLock,
+        write_db: aiosqlite.Connection,
+        read_db: aiosqlite.Connection,
+        schema_version: int,
+    ) -> None:
+        self.path = path
+        self.schema_version = schema_version
+        self._lock = lock
+        self._write_db = write_db
+        self._read_db = read_db
+        self._writer = GroupCommitWriter(write_db, path)
+        self._closed = False
+
+    @property
+    def write_stats(self) -> WriteStats:
+        return self._writer.stats
+
+    async def __aenter__(self) -> SqliteRepository:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._writer.close()
+        finally:
+            try:
+                await self._read_db.close()
+            finally:
+                # The writer closes last: as the last connection it checkpoints and removes
+                # the -wal file, leaving one self-contained database file.
+                try:
+                    await self._write_db.close()
+                finally:
+                    self._lock.release()
+
+    async def backup(self, target: str | PathLike[str]) -> None:
+        await backup_database(self.path, target)
+
+    async def _write(self, unit: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._writer.submit(unit)
+
+    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise StoreClosedError("storage is closed: no more reads")
+        try:
+            return await run_sync(self._read_db, work)
+        except sqlite3.Error as error:
+            raise translate(error, self.path, "reading") from error
+
+    # -- people ----------------------------------------------------------------------------
+    async def upsert_person(
+        self,
+        user_id: UserId,
+        display_name: str,
+        language: str | None,
+        at: datetime,
+        *,
+        force: bool = False,
+    ) -> Person:
+        return await self._write(
+            lambda conn: people.upsert_person(conn, user_id, display_name, language, at, force)
+        )
+
+    async def get_person(self, user_id: UserId) -> Person | None:
+        return await self._read(lambda conn: people.get_person(conn, user_id))
+
+    async def set_person_language(self, user_id: UserId, language: str, at: datetime) -> Person:
+        return await self._write(lambda conn: people.set_language(conn, user_id, language, at))
+
+    async def set_person_profile(
+        self, user_id: UserId, display_name: str, organisation: str | None, at: datetime
+    ) -> Person:
+        return await self._write(
+            lambda conn: people.set_profile(conn, user_id, display_name, organisation, at)
+        )
+
+    async def set_reachable(self, user_id: UserId, reachable: bool, at: datetime) -> None:
+        await self._write(lambda conn: people.set_reachable(conn, user_id, reachable, at))
+
+    # -- cohorts, members, chats -----------------------------------------------------------
+    async def create_cohort(
+        self, name: str, invite_code: str, created_by: UserId, at: datetime
+    ) -> Cohort:
+        return await self._write(
+            lambda conn: cohorts.create_cohort(conn, name, invite_code, created_by, at)
+        )
+
+    async def get_cohort(self, cohort_id: CohortId) -> Cohort | None:
+        return await self._read(lambda conn: cohorts.get_cohort(conn, cohort_id))
+
+    async def get_cohort_by_code(self, invite_code: str) -> Cohort | None:
+        return await self._read(lambda conn: cohorts.get_cohort_by_code(conn, invite_code))
+
+    async def add_member(
+        self, cohort_id: CohortId, user_id: UserId, role: Role, at: datetime
+    ) -> bool:
+        return await self._write(
+            lambda conn: cohorts.add_member(conn, cohort_id, user_id, role, at)
+        )
+
+    async def memberships_of(self, user_id: UserId) -> list[Membership]:
+        return await self._read(lambda conn: cohorts.memberships_of(conn, user_id))
+
+    async def members_of(self, cohort_id: CohortId, role: Role | None = None) -> list[Membership]:
+        return await self._read(lambda conn: cohorts.members_of(conn, cohort_id, role))
+
+    async def bind_chat(
+        self,
+        chat_id: ChatId,
+        cohort_id: CohortId | None,
+        title: str | None,
+        kind: ChatKind,
+        at: datetime,
+    ) -> Chat:
+        return await self._write(
+            lambda conn: cohorts.bind_chat(conn, chat_id, cohort_id, title, kind, at)
+        )
+
+    async def cohort_of_chat(self, chat_id: ChatId) -> Cohort | None:
+        return await self._read(lambda conn: cohorts.cohort_of_chat(conn, chat_id))
+
+    async def chats_of_cohort(self, cohort_id: CohortId) -> list[Chat]:
+        return await self._read(lambda conn: cohorts.chats_of_cohort(conn, cohort_id))
+
+    # -- flows and rounds ------------------------------------------------------------------
+    async def register_flow(
+        self, flow_id: str, version: int, source_hash: str, title: str, at: datetime
+    ) -> bool:
+        return await self._write(
+            lambda conn: rounds.register_flow(conn, flow_id, version, source_hash, title, at)
+        )
+
+    async def open_round(
+        self,
+        cohort_id: CohortId,
+        flow_id: str,
+        flow_version: int,
+        anonymous: bool,
+        opened_by: UserId,
+        at: datetime,
+        deadline: datetime | None = None,
+    ) -> Round:
+        return await self._write(
+            lambda conn: rounds.open_round(
+                conn, cohort_id, flow_id, flow_version, anonymous, opened_by, at, deadline
+            )
+        )
+
+    async def close_round(self, round_id: RoundId, at: datetime) -> Round:
+        return await self._write(lambda conn: rounds.close_round(conn, round_id, at))
+
+    async def get_round(self, round_id: RoundId) -> Round | None:
+        return await self._read(lambda conn: rounds.get_round(conn, round_id))
+
+    async def open_rounds_of_cohort(self, cohort_id: CohortId) -> list[Round]:
+        return await self._read(lambda conn: rounds.rounds_of_cohort(conn, cohort_id, True))
+
+    async def rounds_of_cohort(self, cohort_id: CohortId) -> list[Round]:
+        return await self._read(lambda conn: rounds.rounds_of_cohort(conn, cohort_id, False))
+
+    async def round_status(self, round_id: RoundId) -> RoundStatus:
+        return await self._read(lambda conn: rounds.round_status(conn, round_id))
+
+    async def answers_of_round(self, round_id: RoundId) -> list[AnswerRow]:
+        return await self._read(lambda conn: rounds.answers_of_round(conn, round_id))
+
+    # -- sessions and answers --------------------------------------------------------------
+    async def start_session(
+        self,
+        round_id: RoundId,
+        user_id: UserId,
+        state: Mapping[str, Any],
+        flow_version: int,
+        at: datetime,
+    ) -> Session:
+        state_json = to_json(state)
+        return await self._write(
+            lambda conn: sessions.start_session(
+                conn, round_id, user_id, state_json, flow_version, at
+            )
+        )
+
+    async def get_session(self, session_id: SessionId) -> Session | None:
+        return await self._read(lambda conn: sessions.get_session(conn, session_id))
+
+    async def active_sessions_of(self, user_id: UserId) -> list[Session]:
+        return await self._read(lambda conn: sessions.active_sessions_of(conn, user_id))
+
+    async def session_of(self, round_id: RoundId, user_id: UserId) -> Session | None:
+        return await self._read(lambda conn: sessions.session_of(conn, round_id, user_id))
+
+    async def apply_step(
+        self,
+        update_id: UpdateId | None,
+        session_id: SessionId,
+        new_state: Mapping[str, Any],
+        recorded: Sequence[AnswerWrite],
+        retracted: Sequence[str],
+        at: datetime,
+        status: SessionStatus = "active",
+        prompt_message_id: int | Unchanged | None = UNCHANGED,
+    ) -> ApplyResult:
+        encoded = [(answer.step_id, to_json(answer.value), answer.detail) for answer in recorded]
+        state_json, dropped = to_json(new_state), list(retracted)
+        return await self._write(
+            lambda conn: sessions.apply_step(
+                conn,
+                update_id,
+                session_id,
+                state_json,
+                encoded,
+                dropped,
+                at,
+                status,
+                prompt_message_id,
+            )
+        )
+
+    async def set_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
+        await self._write(lambda conn: sessions.set_prompt_message(conn, session_id, message_id))
+
+    async def live_answers(self, session_id: SessionId) -> dict[str, AnswerRow]:
+        return await self._read(lambda conn: sessions.live_answers(conn, session_id))
+
+    # -- updates and audit -----------------------------------------------------------------
+    async def mark_update_processed(self, update_id: UpdateId, at: datetime) -> bool:
+        return await self._write(lambda conn: updates.claim_update(conn, update_id, at))
+
+    async def prune_processed_updates(self, before: datetime) -> int:
+        return await self._write(lambda conn: updates.prune_updates(conn, before))
+
+    async def record_audit(
+        self,
+        actor_user_id: UserId,
+        action: str,
+        cohort_id: CohortId | None,
+        detail: Mapping[str, Any],
+        at: datetime,
+    ) -> None:
+        detail_json = to_json(detail)
+        await self._write(
+            lambda conn: audit.record(conn, actor_user_id, action, cohort_id, detail_json, at)
+        )
+
+    async def audit_of_cohort(self, cohort_id: CohortId, limit: int = 100) -> list[AuditEntry]:
+        return await self._read(lambda conn: audit.of_cohort(conn, cohort_id, limit))

@@ -1,0 +1,200 @@
+"""Group commit: every write of the process goes through one task and one connection.
+
+Rule: a write is a *unit*, a plain function of the connection that runs its statements and
+returns a value. The writer takes every unit queued at that moment, runs them all in one
+`BEGIN IMMEDIATE … COMMIT`, each inside its own SAVEPOINT, and only then resolves the callers'
+futures. So a caller's `await` returns after the COMMIT that holds its write (durable, with
+`synchronous=FULL`), a failing unit fails only its own caller, and 70 participants answering at
+once share one fsync instead of queueing for 70 (the model is datasette's single write
+connection; group commit is what databases do with their log).
+
+A unit may run more than once: if SQLite aborts the whole transaction (a full disk, an I/O
+error), the units that had succeeded are run again in a fresh one. Units are therefore pure
+functions of the connection and their arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import aiosqlite
+
+from storage.connection import run_sync
+from storage.errors import StorageError, StoreClosedError, translate
+from storage.models import WriteStats
+
+T = TypeVar("T")
+Unit = Callable[[sqlite3.Connection], T]
+
+# Enough for every participant of several cohorts at once; a bound keeps one batch's latency
+# (and the time the write lock is held) in check.
+MAX_BATCH = 512
+
+
+@dataclass(slots=True)
+class _Request(Generic[T]):
+    unit: Unit[T]
+    future: asyncio.Future[T]
+
+
+@dataclass(slots=True)
+class _Outcome:
+    value: Any = None
+    error: Exception | None = None
+
+
+@dataclass(slots=True)
+class _Counters:
+    batches: int = 0
+    requests: int = 0
+
+
+class GroupCommitWriter:
+    """The single writer of a store; `submit` is the only way to write."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self._path = path
+        self._queue: asyncio.Queue[_Request[Any] | None] = asyncio.Queue()
+        self._closing = False
+        self._counters = _Counters()
+        self._task = asyncio.create_task(self._run(), name="storage-writer")
+
+    @property
+    def stats(self) -> WriteStats:
+        return WriteStats(batches=self._counters.batches, requests=self._counters.requests)
+
+    async def submit(self, unit: Unit[T]) -> T:
+        """Run `unit` in the next group commit; return once that commit is on disk.
+
+        Raises:
+            StoreClosedError: the store is closing.
+            StorageError: the unit, or the commit holding it, failed; nothing of it is stored.
+        """
+        if self._closing or self._task.done():
+            raise StoreClosedError("storage is closed: no more writes")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Request(unit, future))
+        return await future
+
+    async def close(self) -> None:
+        """Finish every queued write, then stop."""
+        if not self._closing:
+            self._closing = True
+            self._queue.put_nowait(None)
+        await self._task
+
+    async def _run(self) -> None:
+        batch: list[_Request[Any]] = []
+        try:
+            while True:
+                first = await self._queue.get()
+                if first is None:
+                    return
+                batch = [first]
+                # One turn of the loop lets tasks woken together queue their writes too.
+                await asyncio.sleep(0)
+                batch, stop = self._drain(first)
+                await self._commit(batch)
+                batch = []
+                if stop:
+                    return
+        except BaseException as error:
+            self._fail_all(batch, error)
+            raise
+
+    def _drain(self, first: _Request[Any]) -> tuple[list[_Request[Any]], bool]:
+        batch = [first]
+        while len(batch) < MAX_BATCH and not self._queue.empty():
+            request = self._queue.get_nowait()
+            if request is None:
+                return batch, True
+            batch.append(request)
+        return batch, False
+
+    async def _commit(self, batch: list[_Request[Any]]) -> None:
+        units = [request.unit for request in batch]
+        try:
+            outcomes = await run_sync(self._db, partial(run_batch, units=units))
+        except Exception as error:  # the connection itself failed: this batch is lost
+            outcomes = [_Outcome(error=error) for _ in batch]
+        self._counters.batches += 1
+        self._counters.requests += len(batch)
+        for request, outcome in zip(batch, outcomes, strict=True):
+            if request.future.done():  # the caller was cancelled; its write stands anyway
+                continue
+            if outcome.error is None:
+                request.future.set_result(outcome.value)
+            else:
+                request.future.set_exception(self._public(outcome.error))
+
+    def _public(self, error: Exception) -> Exception:
+        if isinstance(error, sqlite3.Error):
+            public = translate(error, self._path, "writing")
+            public.__cause__ = error
+            return public
+        return error
+
+    def _fail_all(self, batch: Sequence[_Request[Any]], error: BaseException) -> None:
+        """Never leave a caller waiting forever if the writer itself dies."""
+        pending = list(batch)
+        while not self._queue.empty():
+            request = self._queue.get_nowait()
+            if request is not None:
+                pending.append(request)
+        for request in pending:
+            if not request.future.done():
+                failure = StorageError(f"storage writer stopped: {error!r}")
+                request.future.set_exception(failure)
+
+
+def run_batch(conn: sqlite3.Connection, units: Sequence[Unit[Any]]) -> list[_Outcome]:
+    """Run `units` in one transaction, each in a savepoint; runs on the connection's thread."""
+    outcomes = [_Outcome() for _ in units]
+    todo = list(range(len(units)))
+    while todo:
+        aborted = _attempt(conn, units, todo, outcomes)
+        if aborted is None:
+            break
+        # SQLite rolled the whole transaction back: the others run again without the culprit.
+        todo.remove(aborted)
+    return outcomes
+
+
+def _attempt(
+    conn: sqlite3.Connection, units: Sequence[Unit[Any]], todo: list[int], out: list[_Outcome]
+) -> int | None:
+    """One transaction over `todo`; returns the unit that aborted it, if one did."""
+    if conn.in_transaction:  # left open by an interrupted batch
+        conn.execute("ROLLBACK")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as error:
+        for index in todo:
+            out[index] = _Outcome(error=error)
+        return None
+    for index in todo:
+        conn.execute("SAVEPOINT unit")
+        try:
+            out[index] = _Outcome(value=units[index](conn))
+            conn.execute("RELEASE unit")
+        except Exception as error:
+            out[index] = _Outcome(error=error)
+            if not conn.in_transaction:
+                return index
+            conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error as error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        for index in todo:
+            out[index] = _Outcome(error=error)
+    return None

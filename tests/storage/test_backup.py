@@ -1,0 +1,79 @@
+"""Online backup: a consistent, self-contained copy while writes go on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage import (
+    AnswerWrite,
+    ApplyResult,
+    BackupError,
+    SqliteRepository,
+    UpdateId,
+    backup_database,
+    open_repository,
+)
+from tests.storage.conftest import World, at
+
+
+def _count(path: Path, sql: str) -> int:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        (count,) = conn.execute(sql).fetchone()
+        return int(count)
+
+
+async def _write_steps(world: World, first: int, count: int) -> None:
+    session = await world.repo.start_session(world.named.id, world.participants[0], {}, 1, at(9))
+    for n in range(first, first + count):
+        step = AnswerWrite(f"q{n}", n)
+        result = await world.repo.apply_step(UpdateId(n), session.id, {}, [step], [], at(10))
+        assert result is ApplyResult.APPLIED
+
+
+async def test_backup_while_writing_is_consistent(world: World, tmp_path: Path) -> None:
+    await _write_steps(world, 0, 20)
+    target = tmp_path / "copies" / "bilan-backup.db"
+    target.parent.mkdir()
+    writing = asyncio.create_task(_write_steps(world, 20, 200))
+    await world.repo.backup(target)
+    await writing
+    answers = _count(target, "SELECT count(*) FROM answers")
+    assert 20 <= answers <= 220
+    # The update ids and the answers of the copy come from one instant.
+    assert _count(target, "SELECT count(*) FROM processed_updates") == answers
+    assert not (tmp_path / "copies" / "bilan-backup.db-wal").exists()
+    assert [p.name for p in target.parent.iterdir()] == ["bilan-backup.db"]
+
+
+async def test_a_backup_opens_as_a_database_at_the_same_version(
+    repo: SqliteRepository, tmp_path: Path
+) -> None:
+    target = tmp_path / "copy.db"
+    await repo.backup(target)
+    await repo.backup(target)  # replacing an older backup is fine
+    async with await open_repository(target) as copy:
+        assert copy.schema_version == repo.schema_version
+
+
+async def test_backup_from_another_process_needs_no_lock(
+    repo: SqliteRepository, tmp_path: Path
+) -> None:
+    # `bilan-bot backup` runs beside the bot: it must not be refused by the single-instance lock.
+    await backup_database(repo.path, tmp_path / "copy.db")
+    assert _count(tmp_path / "copy.db", "SELECT count(*) FROM migrations") == 1
+
+
+async def test_backup_errors_are_one_line(repo: SqliteRepository, tmp_path: Path) -> None:
+    with pytest.raises(BackupError, match="does not exist") as caught:
+        await repo.backup(tmp_path / "nowhere" / "copy.db")
+    assert "\n" not in str(caught.value)
+    with pytest.raises(BackupError, match="onto itself"):
+        await repo.backup(repo.path)
+    with pytest.raises(BackupError, match="no such database file"):
+        await backup_database(tmp_path / "missing.db", tmp_path / "copy.db")

@@ -1,0 +1,172 @@
+"""Migrations: from empty, again as a no-op, a failing one rolled back, a newer schema refused."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage import MIGRATIONS, MigrationError, SchemaTooNewError, UserId, open_repository
+from storage.migrations import execute_script
+from tests.storage.conftest import at
+
+EXPECTED_TABLES = {
+    "migrations",
+    "people",
+    "cohorts",
+    "memberships",
+    "chats",
+    "flows",
+    "rounds",
+    "sessions",
+    "responses",
+    "answers",
+    "completions",
+    "swot_items",
+    "votes",
+    "actions",
+    "reminders",
+    "processed_updates",
+    "audit_log",
+}
+
+
+def _schema(path: Path) -> list[tuple[str, str]]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    return [(name, sql or "") for name, sql in rows]
+
+
+def _query(path: Path, sql: str) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def test_migrate_from_empty_creates_the_whole_schema(db_path: Path) -> None:
+    async with await open_repository(db_path) as repo:
+        assert repo.schema_version == len(MIGRATIONS)
+    tables = {
+        name for (name,) in _query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    assert tables == EXPECTED_TABLES
+    assert _query(db_path, "SELECT id, name FROM migrations") == [(1, "m0001_initial")]
+    assert _query(db_path, "PRAGMA user_version") == [(len(MIGRATIONS),)]
+    assert _query(db_path, "PRAGMA journal_mode") == [("wal",)]
+
+
+async def test_migrate_again_is_a_no_op(db_path: Path) -> None:
+    async with await open_repository(db_path) as repo:
+        await repo.upsert_person(UserId(1), "Ada", "en", at(0))
+    before = _schema(db_path)
+    async with await open_repository(db_path) as repo:
+        assert await repo.get_person(UserId(1)) is not None
+    assert _schema(db_path) == before
+    assert _query(db_path, "SELECT count(*) FROM migrations") == [(len(MIGRATIONS),)]
+
+
+def m0002_add_then_fail(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE half_done (x INTEGER)")
+    conn.execute("INSERT INTO people (user_id, display_name, created_at, updated_at) "
+                 "VALUES (99, 'ghost', 't', 't')")  # fmt: skip
+    conn.execute("INSERT INTO nowhere VALUES (1)")
+
+
+async def test_a_failing_migration_rolls_back_and_leaves_nothing(db_path: Path) -> None:
+    async with await open_repository(db_path):
+        pass
+    with pytest.raises(MigrationError) as caught:
+        await open_repository(db_path, migrations=[*MIGRATIONS, m0002_add_then_fail])
+    message = str(caught.value)
+    assert "m0002_add_then_fail" in message
+    assert "no such table: nowhere" in message
+    assert "\n" not in message
+    names = {name for name, _ in _schema(db_path)}
+    assert "half_done" not in names
+    assert _query(db_path, "SELECT name FROM migrations ORDER BY id") == [("m0001_initial",)]
+    assert _query(db_path, "SELECT count(*) FROM people") == [(0,)]
+    assert _query(db_path, "PRAGMA user_version") == [(1,)]
+    async with await open_repository(db_path) as repo:  # the lock was released too
+        assert repo.schema_version == 1
+
+
+async def test_a_failing_first_migration_leaves_an_empty_database(db_path: Path) -> None:
+    def m0001_broken(conn: sqlite3.Connection) -> None:
+        execute_script(conn, "CREATE TABLE a (x);\nCREATE TABLE b (y);\nSELECT * FROM nope;")
+
+    with pytest.raises(MigrationError, match="m0001_broken"):
+        await open_repository(db_path, migrations=[m0001_broken])
+    tables = _query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    assert tables == [("migrations",)]
+    assert _query(db_path, "SELECT count(*) FROM migrations") == [(0,)]
+
+
+async def test_a_migration_that_commits_by_itself_is_refused(db_path: Path) -> None:
+    def m0002_uses_executescript(conn: sqlite3.Connection) -> None:
+        conn.executescript("CREATE TABLE sneaky (x);")  # commits: breaks atomicity
+
+    with pytest.raises(MigrationError, match="ended its own transaction"):
+        await open_repository(db_path, migrations=[*MIGRATIONS, m0002_uses_executescript])
+    assert _query(db_path, "SELECT count(*) FROM migrations") == [(1,)]
+
+
+async def test_pending_migrations_apply_in_order(db_path: Path) -> None:
+    async with await open_repository(db_path):
+        pass
+
+    def m0002_tags(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE tags (name TEXT PRIMARY KEY) STRICT")
+
+    def m0003_more(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO tags VALUES ('first')")
+
+    async with await open_repository(db_path, migrations=[*MIGRATIONS, m0002_tags, m0003_more]):
+        pass
+    assert _query(db_path, "SELECT name FROM migrations ORDER BY id") == [
+        ("m0001_initial",),
+        ("m0002_tags",),
+        ("m0003_more",),
+    ]
+    assert _query(db_path, "SELECT name FROM tags") == [("first",)]
+
+
+async def test_a_newer_schema_refuses_to_open(db_path: Path) -> None:
+    def m0002_from_the_future(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE future (x INTEGER)")
+
+    async with await open_repository(db_path, migrations=[*MIGRATIONS, m0002_from_the_future]):
+        pass
+    with pytest.raises(SchemaTooNewError) as caught:
+        await open_repository(db_path)
+    message = str(caught.value)
+    assert message.startswith("database ")
+    assert message.endswith(
+        f"{db_path.name} has schema version 2 but this bilan-bot knows only up to 1: "
+        "upgrade bilan-bot"
+    )
+    async with await open_repository(db_path, migrations=[*MIGRATIONS, m0002_from_the_future]):
+        pass  # refusing left the file and the lock as they were
+
+
+async def test_a_newer_user_version_alone_refuses_to_open(db_path: Path) -> None:
+    async with await open_repository(db_path):
+        pass
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        conn.execute("PRAGMA user_version = 9")
+        conn.commit()
+    with pytest.raises(SchemaTooNewError, match="schema version 9"):
+        await open_repository(db_path)
+
+
+async def test_a_history_in_another_order_is_refused(db_path: Path) -> None:
+    def m0002_a(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE a (x)")
+
+    def m0003_b(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE b (x)")
+
+    async with await open_repository(db_path, migrations=[*MIGRATIONS, m0002_a, m0003_b]):
+        pass
+    with pytest.raises(MigrationError, match="another order"):
+        await open_repository(db_path, migrations=[*MIGRATIONS, m0003_b, m0002_a])

@@ -1,0 +1,128 @@
+"""Every query the repository runs is served by an index: no full table scan, ever.
+
+Rather than a hand-kept list that drifts from the code, the test records every statement both
+connections run during a workload that calls every repository method, then asks SQLite for the
+plan of each (`EXPLAIN QUERY PLAN`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+from pathlib import Path
+
+from storage import AnswerWrite, ChatId, SqliteRepository, UpdateId
+from tests.storage.conftest import World, at, build_world
+
+PLANNED = re.compile(r"^\s*(SELECT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
+FULL_SCAN = re.compile(r"^SCAN (?!CONSTANT ROW)(\w+)")
+
+
+async def _workload(repo: SqliteRepository) -> None:
+    """Call every read and write of the repository at least once."""
+    world: World = await build_world(repo)
+    user, cohort = world.participants[0], world.cohort
+    await repo.upsert_person(user, "Renamed", "fr", at(9))
+    await repo.get_person(user)
+    await repo.set_person_language(user, "en", at(9))
+    await repo.set_person_profile(user, "P", "Org", at(9))
+    await repo.set_reachable(user, True, at(9))
+    await repo.get_cohort(cohort.id)
+    await repo.get_cohort_by_code("COOP25")
+    await repo.memberships_of(user)
+    await repo.members_of(cohort.id)
+    await repo.members_of(cohort.id, "participant")
+    await repo.bind_chat(ChatId(-1), cohort.id, "g", "group", at(9))
+    await repo.cohort_of_chat(ChatId(-1))
+    await repo.chats_of_cohort(cohort.id)
+    await repo.register_flow("review", 1, "a" * 64, "Review", at(9))
+    await repo.get_round(world.named.id)
+    await repo.open_rounds_of_cohort(cohort.id)
+    await repo.rounds_of_cohort(cohort.id)
+    for round_ in (world.named, world.anonymous):
+        session = await repo.start_session(round_.id, user, {}, 1, at(10))
+        await repo.apply_step(
+            UpdateId(round_.id), session.id, {}, [AnswerWrite("q", 1)], [], at(11)
+        )
+        await repo.apply_step(
+            None, session.id, {}, [AnswerWrite("q", 2)], ["r"], at(12), "submitted"
+        )
+        await repo.set_prompt_message(session.id, 3)
+        await repo.get_session(session.id)
+        await repo.session_of(round_.id, user)
+        await repo.live_answers(session.id)
+        await repo.round_status(round_.id)
+        await repo.answers_of_round(round_.id)
+    await repo.active_sessions_of(user)
+    await repo.close_round(world.named.id, at(13))
+    await repo.mark_update_processed(UpdateId(99), at(13))
+    await repo.prune_processed_updates(at(0))
+    await repo.record_audit(world.facilitator, "x", cohort.id, {}, at(13))
+    await repo.audit_of_cohort(cohort.id)
+
+
+def _plan(path: Path, statement: str) -> list[str]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}")]
+
+
+async def test_no_query_scans_a_whole_table(repo: SqliteRepository) -> None:
+    statements: list[str] = []
+    # The connections are internal; tracing them is the one reason a test reaches for them.
+    await repo._read_db.set_trace_callback(statements.append)
+    await repo._write_db.set_trace_callback(statements.append)
+    await _workload(repo)
+    await repo._read_db.set_trace_callback(None)  # type: ignore[arg-type]  # None unsets it
+    await repo._write_db.set_trace_callback(None)  # type: ignore[arg-type]  # None unsets it
+    planned = sorted({s for s in statements if PLANNED.match(s)})
+    assert len(planned) > 30, "the trace should have seen the repository's queries"
+    scans = {}
+    for statement in planned:
+        lines = _plan(repo.path, statement)
+        full = [line for line in lines if FULL_SCAN.match(line)]
+        if full:
+            scans[statement] = full
+    assert not scans, "\n".join(f"{plan}: {sql}" for sql, plan in scans.items())
+
+
+# Queries that digests, reminders and later features will run on tables the repository does not
+# query yet: the schema already indexes them (per cohort, per round, per person, by time).
+FORESEEN = [
+    "SELECT * FROM reminders WHERE sent_at IS NULL AND due_at <= '2025' ORDER BY due_at",
+    "SELECT * FROM reminders WHERE round_id = 1",
+    "SELECT * FROM reminders WHERE user_id = 1",
+    "SELECT * FROM actions WHERE cohort_id = 1 AND status = 'open' ORDER BY due_date",
+    "SELECT * FROM actions WHERE owner_user_id = 1 AND status = 'open'",
+    "SELECT * FROM actions WHERE status = 'open' AND due_date <= '2025'",
+    "SELECT * FROM actions WHERE round_id = 1",
+    "SELECT * FROM swot_items WHERE round_id = 1 AND hidden = 0 ORDER BY quadrant",
+    "SELECT * FROM swot_items WHERE user_id = 1",
+    "SELECT * FROM swot_items WHERE merged_into = 1",
+    "SELECT v.item_id, sum(v.dots) FROM swot_items i JOIN votes v ON v.item_id = i.id "
+    "WHERE i.round_id = 1 GROUP BY v.item_id",
+    "SELECT * FROM votes WHERE user_id = 1",
+    "SELECT * FROM completions WHERE round_id = 1",
+    "SELECT * FROM completions WHERE user_id = 1 ORDER BY completed_at",
+    "SELECT * FROM completions WHERE completed_at >= '2025'",
+    "SELECT count(*) FROM answers WHERE answered_at >= '2025'",
+    "SELECT * FROM audit_log WHERE at >= '2025' ORDER BY at",
+    "SELECT * FROM audit_log WHERE actor_user_id = 1 ORDER BY at",
+    "SELECT * FROM rounds WHERE status = 'open' AND deadline <= '2025'",
+    "SELECT * FROM sessions WHERE round_id = 1 AND status = 'active'",
+    "SELECT * FROM sessions WHERE user_id = 1",
+    "SELECT * FROM responses WHERE user_id = 1",
+    "SELECT * FROM chats WHERE cohort_id = 1",
+    "SELECT * FROM cohorts WHERE created_by = 1",
+]
+
+
+async def test_foreseen_digest_queries_use_indexes(repo: SqliteRepository) -> None:
+    plans = {sql: _plan(repo.path, sql) for sql in FORESEEN}
+    scans = {sql: plan for sql, plan in plans.items() if any(map(FULL_SCAN.match, plan))}
+    assert not scans, "\n".join(f"{plan}: {sql}" for sql, plan in scans.items())
+
+
+async def test_the_scan_detector_does_detect_a_scan(repo: SqliteRepository) -> None:
+    plan = _plan(repo.path, "SELECT * FROM answers WHERE value_json = '1'")
+    assert [line for line in plan if FULL_SCAN.match(line)] == ["SCAN answers"]

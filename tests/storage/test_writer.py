@@ -1,0 +1,108 @@
+"""The group-commit writer: savepoints isolate callers, an aborted transaction is re-run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from storage import SqliteRepository, UserId, open_repository
+from storage.writer import run_batch
+from tests.storage.conftest import at
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    with contextlib.closing(sqlite3.connect(tmp_path / "w.db", isolation_level=None)) as opened:
+        opened.execute("PRAGMA journal_mode = WAL")
+        opened.execute("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+        yield opened
+
+
+def _insert(x: int) -> Callable[[sqlite3.Connection], int]:
+    def unit(conn: sqlite3.Connection) -> int:
+        conn.execute("INSERT INTO t VALUES (?)", (x,))
+        return x
+
+    return unit
+
+
+def _values(conn: sqlite3.Connection) -> list[int]:
+    return [x for (x,) in conn.execute("SELECT x FROM t ORDER BY x")]
+
+
+def test_a_failing_unit_is_rolled_back_alone(conn: sqlite3.Connection) -> None:
+    def half_then_fail(c: sqlite3.Connection) -> None:
+        c.execute("INSERT INTO t VALUES (50)")
+        raise RuntimeError("engine bug")
+
+    outcomes = run_batch(conn, [_insert(1), half_then_fail, _insert(1), _insert(2)])
+    assert [o.value for o in outcomes] == [1, None, None, 2]
+    assert isinstance(outcomes[1].error, RuntimeError)
+    assert isinstance(outcomes[2].error, sqlite3.IntegrityError)  # duplicate key, its own fault
+    assert _values(conn) == [1, 2]
+    assert not conn.in_transaction
+
+
+def test_a_unit_that_aborts_the_transaction_makes_the_others_run_again(
+    conn: sqlite3.Connection,
+) -> None:
+    runs: list[int] = []
+
+    def counted(x: int) -> Callable[[sqlite3.Connection], int]:
+        def unit(c: sqlite3.Connection) -> int:
+            runs.append(x)
+            c.execute("INSERT INTO t VALUES (?)", (x,))
+            return x
+
+        return unit
+
+    def aborts(c: sqlite3.Connection) -> None:
+        # What SQLite itself does on SQLITE_FULL or SQLITE_IOERR: the whole transaction goes.
+        c.execute("ROLLBACK")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    outcomes = run_batch(conn, [counted(1), aborts, counted(2)])
+    assert [o.value for o in outcomes] == [1, None, 2]
+    assert isinstance(outcomes[1].error, sqlite3.OperationalError)
+    assert runs == [1, 1, 2]  # unit 1 ran again in the fresh transaction
+    assert _values(conn) == [1, 2]
+
+
+def test_a_failed_commit_fails_every_unit(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("CREATE TABLE child (p INTEGER REFERENCES t (x) DEFERRABLE INITIALLY DEFERRED)")
+
+    def orphan(c: sqlite3.Connection) -> None:
+        c.execute("INSERT INTO child VALUES (99)")  # checked only at COMMIT
+
+    outcomes = run_batch(conn, [_insert(1), orphan])
+    assert all(isinstance(o.error, sqlite3.IntegrityError) for o in outcomes)
+    assert _values(conn) == []
+    assert not conn.in_transaction
+
+
+async def test_a_cancelled_caller_s_write_still_commits(repo: SqliteRepository) -> None:
+    task = asyncio.create_task(repo.upsert_person(UserId(1), "Ada", "en", at(0)))
+    await asyncio.sleep(0)  # queued, not yet committed
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await repo.upsert_person(UserId(2), "Bo", "en", at(0))  # after the cancelled one
+    assert await repo.get_person(UserId(1)) is not None
+
+
+async def test_close_waits_for_queued_writes(db_path: Path) -> None:
+    repo = await open_repository(db_path)
+    writes = [
+        asyncio.create_task(repo.upsert_person(UserId(n), f"P{n}", "en", at(0))) for n in range(20)
+    ]
+    await asyncio.sleep(0)
+    await repo.close()
+    assert len(await asyncio.gather(*writes)) == 20
+    async with await open_repository(db_path) as reopened:
+        assert await reopened.get_person(UserId(19)) is not None
