@@ -421,9 +421,7 @@ PREFIX = [
     s("needs", "multi", min=0, options=opts("a", "b", "c")),
 ]
 # Numbers as text too: the engine compares a number with text as text, so "3" matches 3.
-OPERANDS = st.sampled_from(
-    ["a", "b", "z", "yes", "no", "3", "2.5", -1, 0, 1, 2, 3, 4, 5, 6, 2.5]
-)
+OPERANDS = st.sampled_from(["a", "b", "z", "yes", "no", "3", "2.5", -1, 0, 1, 2, 3, 4, 5, 6, 2.5])
 
 
 def _leaf() -> st.SearchStrategy[dict[str, Any]]:
