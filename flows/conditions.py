@@ -110,3 +110,73 @@ def referenced_steps(condition: Condition) -> list[str]:
         case Not(not_=inner):
             return referenced_steps(inner)
     raise AssertionError(f"unknown condition {condition!r}")
+
+
+Predicate = Callable[[Lookup], bool | None]
+
+
+def compile_condition(condition: Condition) -> Predicate:
+    """The condition as a function, with the same answers as `evaluate`, decided once.
+
+    The engine checks every condition of a flow at every step; matching on the model each time
+    was most of its cost.
+    """
+    match condition:
+        case Answered(answered=step):
+
+            def answered(lookup: Lookup) -> bool | None:
+                found = lookup(step)
+                return None if found is PENDING else isinstance(found, Given)
+
+            return answered
+        case Compare():
+            return _compiled_compare(condition.answer, condition.operator, condition.operand)
+        case AllOf(all=parts):
+            return _compiled_all([compile_condition(part) for part in parts])
+        case AnyOf(any=parts):
+            return _compiled_any([compile_condition(part) for part in parts])
+        case Not(not_=inner):
+            negated = compile_condition(inner)
+
+            def opposite(lookup: Lookup) -> bool | None:
+                result = negated(lookup)
+                return None if result is None else not result
+
+            return opposite
+    raise AssertionError(f"unknown condition {condition!r}")
+
+
+def _compiled_compare(step: str, operator: str, operand: Any) -> Predicate:
+    def compare(lookup: Lookup) -> bool | None:
+        found = lookup(step)
+        if isinstance(found, Given):
+            return _compare(operator, found.value, operand)
+        return None if found is PENDING else False
+
+    return compare
+
+
+def _compiled_all(parts: list[Predicate]) -> Predicate:
+    def every(lookup: Lookup) -> bool | None:
+        unknown = False
+        for part in parts:
+            result = part(lookup)
+            if result is False:
+                return False
+            unknown = unknown or result is None
+        return None if unknown else True
+
+    return every
+
+
+def _compiled_any(parts: list[Predicate]) -> Predicate:
+    def some(lookup: Lookup) -> bool | None:
+        unknown = False
+        for part in parts:
+            result = part(lookup)
+            if result is True:
+                return True
+            unknown = unknown or result is None
+        return None if unknown else False
+
+    return some

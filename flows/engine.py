@@ -9,11 +9,10 @@ An exception from here is a bug, and it names the event and the state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from flows.effects import (
     AnswerValue,
-    Ask,
     Effect,
     Finish,
     FinishOutcome,
@@ -41,7 +40,7 @@ from flows.events import (
     WentBack,
 )
 from flows.inputs import DETAIL_MAX_LENGTH, free_text, parse_typed
-from flows.path import answered_path, is_answerable, next_step, previous_step, steps_off_path
+from flows.path import answered_path, next_step, previous_step, steps_off_path
 from flows.schema import ChoiceStep, CollectStep, Flow, MultiStep, Step, StepId
 from flows.state import Answer, SessionState
 from flows.views import ask, options_of, summary
@@ -104,7 +103,7 @@ def _check_belongs(flow: Flow, state: SessionState, event: Event) -> None:
             f"can't {type(event).__name__} when the session is in flow '{state.flow_id}', "
             f"not '{flow.id}'"
         )
-    if state.cursor is not None and not any(s.id == state.cursor for s in flow.steps):
+    if state.cursor is not None and state.cursor not in flow.positions:
         raise EngineError(
             f"can't {type(event).__name__} when the cursor is on step '{state.cursor}', "
             f"which flow '{flow.id}' v{flow.version} does not have"
@@ -151,7 +150,7 @@ def _resume(flow: Flow, state: SessionState) -> Outcome:
     if state.phase == "detail":
         return Outcome(state, (_detail_prompt(flow, state, current),))
     bumped = state.evolve(revision=state.revision + 1)
-    return Outcome(bumped, (_ask(flow, bumped, current),))
+    return Outcome(bumped, (ask(flow, bumped, current),))
 
 
 def _in_review(flow: Flow, state: SessionState, event: Event) -> Outcome:
@@ -245,7 +244,7 @@ def _toggled(flow: Flow, state: SessionState, current: Step, option: str) -> Out
         order: list[str] = [o.id for o in current.options]
         chosen = tuple(sorted((*state.selected, option), key=order.index))
     toggled = state.evolve(selected=chosen)
-    return Outcome(toggled, (_ask(flow, toggled, current, refresh=True),))
+    return Outcome(toggled, (ask(flow, toggled, current, refresh=True),))
 
 
 def _confirmed(flow: Flow, state: SessionState, current: Step) -> Outcome:
@@ -362,7 +361,7 @@ def _show(flow: Flow, state: SessionState, target: Step, effects: tuple[Effect, 
         selected=selected,
         pending=None,
     )
-    return Outcome(shown, (*effects, _ask(flow, shown, target)))
+    return Outcome(shown, (*effects, ask(flow, shown, target)))
 
 
 def _go_back(flow: Flow, state: SessionState) -> Outcome:
@@ -370,16 +369,6 @@ def _go_back(flow: Flow, state: SessionState) -> Outcome:
     if target is None:
         return Outcome(state, (Say("cannot_go_back"),))
     return _show(flow, state, target, ())
-
-
-def _ask(flow: Flow, state: SessionState, target: Step, *, refresh: bool = False) -> Ask:
-    view = ask(flow, state, target, refresh=refresh)
-    can_keep = target.id in state.answers and not isinstance(target, MultiStep | CollectStep)
-    return replace(
-        view,
-        can_go_back=is_answerable(target) and previous_step(flow, state) is not None,
-        can_keep=can_keep,
-    )
 
 
 def _detail_prompt(flow: Flow, state: SessionState, current: Step) -> Say:

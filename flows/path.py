@@ -6,7 +6,7 @@ recomputed from the answers, so they can never disagree with them.
 
 from __future__ import annotations
 
-from flows.conditions import MISSING, PENDING, Found, Given, evaluate
+from flows.conditions import MISSING, PENDING, Found, Given, Predicate, compile_condition
 from flows.schema import ANSWERABLE_KINDS, Flow, Step, StepId
 from flows.state import SessionState
 
@@ -15,20 +15,63 @@ def is_answerable(step: Step) -> bool:
     return step.kind in ANSWERABLE_KINDS
 
 
+class _Compiled:
+    """What the path needs of a flow, worked out once per flow: conditions and answerable steps."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow  # held, so its id is not reused while cached
+        self.when: list[Predicate | None] = [
+            None if step.when is None else compile_condition(step.when) for step in flow.steps
+        ]
+        self.answerable = [is_answerable(step) for step in flow.steps]
+
+
+_COMPILED: dict[int, _Compiled] = {}
+
+
+def _compiled(flow: Flow) -> _Compiled:
+    known = _COMPILED.get(id(flow))
+    if known is None or known.flow is not flow:
+        known = _COMPILED[id(flow)] = _Compiled(flow)
+    return known
+
+
 def is_visited(state: SessionState, step_id: str) -> bool:
     return step_id in state.answers or step_id in state.skipped
+
+
+# One step asks for the same relevance several times (progress, back, next, branches closed).
+# States are immutable, so the answers object identifies the result; holding the keys alive means
+# an id can never be reused while it is in here.
+_RECENT: list[tuple[Flow, object, frozenset[StepId], int | None, list[bool | None]]] = []
+_RECENT_SIZE = 6
 
 
 def relevance(
     flow: Flow, state: SessionState, pending_from: int | None = None
 ) -> list[bool | None]:
+    for known_flow, answers, skipped, pending, result in _RECENT:
+        if (
+            known_flow is flow
+            and answers is state.answers
+            and skipped is state.skipped
+            and pending == pending_from
+        ):
+            return result
+    result = _relevance(flow, state, pending_from)
+    _RECENT.insert(0, (flow, state.answers, state.skipped, pending_from, result))
+    del _RECENT[_RECENT_SIZE:]
+    return result
+
+
+def _relevance(flow: Flow, state: SessionState, pending_from: int | None) -> list[bool | None]:
     """For each step: does it apply (True), not (False), or not known yet (None)?
 
     With `pending_from`, unvisited steps at or after that index may still be answered, which
     leaves conditions on them unknown; without it, every unanswered step counts as missing.
     """
     result: list[bool | None] = []
-    positions = {step.id: index for index, step in enumerate(flow.steps)}
+    positions = flow.positions
 
     def lookup(step_id: str) -> Found:
         index = positions.get(StepId(step_id))
@@ -43,8 +86,8 @@ def relevance(
             return PENDING
         return MISSING
 
-    for step in flow.steps:
-        result.append(True if step.when is None else evaluate(step.when, lookup))
+    for predicate in _compiled(flow).when:
+        result.append(True if predicate is None else predicate(lookup))
     return result
 
 
@@ -55,12 +98,13 @@ def next_step(flow: Flow, state: SessionState, after: int) -> tuple[list[Step], 
     opened up is asked.
     """
     applies = relevance(flow, state)
+    answerable = _compiled(flow).answerable
     notes: list[Step] = []
     for index in range(after + 1, len(flow.steps)):
-        step = flow.steps[index]
         if not applies[index]:
             continue
-        if not is_answerable(step):
+        step = flow.steps[index]
+        if not answerable[index]:
             if not state.editing:
                 notes.append(step)
             continue
@@ -74,23 +118,22 @@ def previous_step(flow: Flow, state: SessionState) -> Step | None:
     """Where Back leads: the last question before the cursor on the current path."""
     end = len(flow.steps) if state.cursor is None else flow.index_of(state.cursor)
     applies = relevance(flow, state)
+    answerable = _compiled(flow).answerable
     for index in range(end - 1, -1, -1):
-        step = flow.steps[index]
-        if applies[index] and is_answerable(step):
-            return step
+        if applies[index] and answerable[index]:
+            return flow.steps[index]
     return None
 
 
 def progress(flow: Flow, state: SessionState, cursor: int) -> tuple[int, int]:
     """(position, total) of the question at `cursor` among the questions of this path."""
     applies = relevance(flow, state, pending_from=cursor)
-    before = sum(
-        1 for index in range(cursor) if applies[index] is True and is_answerable(flow.steps[index])
-    )
+    answerable = _compiled(flow).answerable
+    before = sum(1 for index in range(cursor) if answerable[index] and applies[index] is True)
     after = sum(
         1
         for index in range(cursor + 1, len(flow.steps))
-        if applies[index] is not False and is_answerable(flow.steps[index])
+        if answerable[index] and applies[index] is not False
     )
     return before + 1, before + 1 + after
 
@@ -108,8 +151,9 @@ def steps_off_path(flow: Flow, state: SessionState) -> list[StepId]:
 def answered_path(flow: Flow, state: SessionState) -> list[Step]:
     """The questions of the current path that were answered or skipped, in order."""
     applies = relevance(flow, state)
+    answerable = _compiled(flow).answerable
     return [
         step
         for index, step in enumerate(flow.steps)
-        if applies[index] and is_answerable(step) and is_visited(state, step.id)
+        if applies[index] and answerable[index] and is_visited(state, step.id)
     ]

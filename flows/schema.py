@@ -8,6 +8,7 @@ check about itself.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Any, Literal, NewType
 
 from pydantic import (
@@ -96,11 +97,12 @@ class Compare(Model):
             )
         return self
 
-    @property
+    # Cached: the engine evaluates conditions at every step, and a model never changes.
+    @cached_property
     def operator(self) -> str:
         return next(name for name in OPERATORS if getattr(self, _field(name)) is not None)
 
-    @property
+    @cached_property
     def operand(self) -> Any:
         return getattr(self, _field(self.operator))
 
@@ -280,17 +282,21 @@ class Flow(Model):
     def default_language(self) -> Language:
         return self.languages[0]
 
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        """Step id → index (the first one, should a malformed flow repeat an id)."""
+        found: dict[str, int] = {}
+        for index, step in enumerate(self.steps):
+            found.setdefault(step.id, index)
+        return found
+
     def step_by_id(self, step_id: str) -> Step:
-        for step in self.steps:
-            if step.id == step_id:
-                return step
-        raise KeyError(step_id)
+        """Raises: KeyError, for an id the flow does not have."""
+        return self.steps[self.positions[step_id]]
 
     def index_of(self, step_id: str) -> int:
-        for index, step in enumerate(self.steps):
-            if step.id == step_id:
-                return index
-        raise KeyError(step_id)
+        """Raises: KeyError, for an id the flow does not have."""
+        return self.positions[step_id]
 
 
 AllOf.model_rebuild()

@@ -5,15 +5,16 @@ Rule: views read the flow and the state and build effects; they decide nothing a
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import Any
 
 from flows.effects import AnswerValue, AnswerView, Ask, OptionView, Progress
 from flows.inputs import scale_bounds
-from flows.path import answered_path, is_answerable, progress
+from flows.path import answered_path, is_answerable, previous_step, progress
 from flows.schema import (
     ChoiceStep,
     CollectStep,
     Flow,
+    Language,
     MultiStep,
     NpsStep,
     NumberStep,
@@ -30,45 +31,55 @@ from flows.state import SessionState
 def ask(flow: Flow, state: SessionState, step: Step, *, refresh: bool = False) -> Ask:
     """The question `step` as the participant should see it now."""
     lang, fallback = state.language, flow.default_language
-
-    def resolve(text: Text | None) -> str | None:
-        return None if text is None else text.resolve(lang, fallback)
-
     answer = state.answers.get(step.id)
     answerable = is_answerable(step)
-    view = Ask(
+    # Built in one go: this runs at every step, and copying a frozen Ask per field adds up.
+    return Ask(
         step=step.id,
         kind=step.kind,
         text=step.text.resolve(lang, fallback),
         revision=state.revision,
         progress=Progress(*progress(flow, state, flow.index_of(step.id))) if answerable else None,
-        help=resolve(step.help),
+        help=_resolve(step.help, lang, fallback),
         options=options_of(flow, state, step),
         current=answer.value if answer is not None else None,
         can_skip=answerable and not step.required,
-        can_go_back=False,  # filled in by the engine, which knows the path
+        can_keep=answer is not None and not isinstance(step, MultiStep | CollectStep),
+        can_go_back=answerable and previous_step(flow, state) is not None,
         refresh=refresh,
+        **_kind_fields(step, state, lang, fallback),
     )
+
+
+def _resolve(text: Text | None, lang: Language, fallback: Language) -> str | None:
+    return None if text is None else text.resolve(lang, fallback)
+
+
+def _kind_fields(
+    step: Step, state: SessionState, lang: Language, fallback: Language
+) -> dict[str, Any]:
+    """The fields of an Ask that only some kinds of question have."""
     match step:
         case ScaleStep() | NpsStep():
-            return replace(
-                view, min_label=resolve(step.min_label), max_label=resolve(step.max_label)
-            )
+            return {
+                "min_label": _resolve(step.min_label, lang, fallback),
+                "max_label": _resolve(step.max_label, lang, fallback),
+            }
         case NumberStep():
-            return replace(view, unit=resolve(step.unit), bounds=(step.min, step.max))
+            return {"unit": _resolve(step.unit, lang, fallback), "bounds": (step.min, step.max)}
         case TextStep():
-            return replace(view, max_length=step.max_length)
+            return {"max_length": step.max_length}
         case MultiStep():
-            return replace(view, selected=state.selected, bounds=(step.min, step.max))
+            return {"selected": state.selected, "bounds": (step.min, step.max)}
         case CollectStep():
+            answer = state.answers.get(step.id)
             items = tuple(answer.value) if answer and isinstance(answer.value, list) else ()
-            return replace(
-                view,
-                items=items,
-                max_length=step.max_length,
-                bounds=(step.min_items, step.max_items),
-            )
-    return view
+            return {
+                "items": items,
+                "max_length": step.max_length,
+                "bounds": (step.min_items, step.max_items),
+            }
+    return {}
 
 
 def options_of(flow: Flow, state: SessionState, step: Step) -> tuple[OptionView, ...]:
