@@ -9,8 +9,10 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from storage.dialogs import delete_dialog
 from storage.errors import InviteCodeTakenError, NotFoundError
 from storage.models import (
+    ApplyResult,
     Chat,
     ChatId,
     ChatKind,
@@ -18,12 +20,14 @@ from storage.models import (
     CohortId,
     Membership,
     Role,
+    UpdateId,
     UserId,
     from_optional_text,
     from_text,
     to_text,
 )
-from storage.people import require_person
+from storage.people import require_person, set_language, set_profile
+from storage.updates import claim_update
 
 _COHORT = "id, name, invite_code, created_by, created_at, archived_at"
 _MEMBERSHIP = "cohort_id, user_id, role, joined_at"
@@ -107,6 +111,28 @@ def add_member(
     return cursor.rowcount == 1
 
 
+def join_cohort(
+    conn: sqlite3.Connection,
+    cohort_id: CohortId,
+    user_id: UserId,
+    role: Role,
+    display_name: str,
+    organisation: str | None,
+    language: str,
+    at: datetime,
+    update_id: UpdateId | None,
+) -> ApplyResult:
+    # One unit, so a crash never leaves a member without the name they gave, or a finished
+    # onboarding still open (it would ask its last question again after a restart).
+    if update_id is not None and not claim_update(conn, update_id, at):
+        return ApplyResult.DUPLICATE
+    add_member(conn, cohort_id, user_id, role, at)  # already a member: joining again is harmless
+    set_profile(conn, user_id, display_name, organisation, at)
+    set_language(conn, user_id, language, at)
+    delete_dialog(conn, user_id)
+    return ApplyResult.APPLIED
+
+
 def memberships_of(conn: sqlite3.Connection, user_id: UserId) -> list[Membership]:
     rows = conn.execute(
         f"SELECT {_MEMBERSHIP} FROM memberships WHERE user_id = ? ORDER BY cohort_id, role",
@@ -130,6 +156,15 @@ def members_of(
             (cohort_id, role),
         )
     return [membership_from_row(row) for row in rows]
+
+
+def member_names(conn: sqlite3.Connection, cohort_id: CohortId) -> dict[UserId, str]:
+    rows = conn.execute(
+        "SELECT DISTINCT m.user_id, p.display_name FROM memberships m "
+        "JOIN people p ON p.user_id = m.user_id WHERE m.cohort_id = ? ORDER BY m.user_id",
+        (cohort_id,),
+    )
+    return {UserId(row["user_id"]): row["display_name"] for row in rows}
 
 
 def bind_chat(

@@ -42,7 +42,11 @@ def m0001_initial(conn: sqlite3.Connection) -> None:
     execute_script(conn, schema.INITIAL)
 
 
-MIGRATIONS: tuple[Migration, ...] = (m0001_initial,)
+def m0002_dialogs(conn: sqlite3.Connection) -> None:
+    execute_script(conn, schema.DIALOGS)
+
+
+MIGRATIONS: tuple[Migration, ...] = (m0001_initial, m0002_dialogs)
 
 
 def migrate(conn: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> int:

@@ -29,7 +29,7 @@ Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
 
 class ApplyResult(enum.StrEnum):
-    """What `apply_step` did with an update."""
+    """What a write keyed by a Telegram update id (`apply_step`, `set_dialog`…) did with it."""
 
     APPLIED = "applied"
     DUPLICATE = "duplicate"  # the update_id was processed before; nothing changed
@@ -61,6 +61,16 @@ class Person:
     language: str | None
     reachable: bool  # has started the bot and not blocked it
     created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Dialog:
+    """A short conversation of the shell (onboarding…): what it is and what it collected so far."""
+
+    user_id: UserId
+    kind: str
+    payload: Mapping[str, Any]
     updated_at: datetime
 
 

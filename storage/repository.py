@@ -23,6 +23,7 @@ from storage.models import (
     ChatKind,
     Cohort,
     CohortId,
+    Dialog,
     Membership,
     Person,
     Role,
@@ -71,6 +72,53 @@ class Repository(Protocol):
         """
         ...
 
+    async def person_data(self, user_id: UserId) -> dict[str, Any]:
+        """Everything stored about the person, as JSON values, for them to see (`/mydata`).
+
+        Profile, dialog, memberships (with cohort names), sessions, the answers still linked to
+        them (a finished anonymous session's are linked to nobody), completions, SWOT items and
+        votes, owned actions, reminders, and the audit entries they are the actor of. A person
+        the store does not know gets an export with no profile and empty sections.
+        """
+        ...
+
+    async def forget_person(self, user_id: UserId, at: datetime) -> None:
+        """Erase the person's data in one transaction (`/forget`); forgetting twice is harmless.
+
+        Their linked answers and responses, sessions, completions, memberships, dialog, votes and
+        reminders are deleted; their SWOT items too, except those others voted for or merged
+        into, which stay without an author; actions they owned stay without an owner. Audit
+        entries keep their actor id, for accountability, and so the person's row stays, named
+        "—", while an audit entry, a cohort they created or a round they opened names them;
+        otherwise the row is deleted.
+        """
+        ...
+
+    # -- dialogs ---------------------------------------------------------------------------
+    async def get_dialog(self, user_id: UserId) -> Dialog | None: ...
+
+    async def set_dialog(
+        self,
+        user_id: UserId,
+        kind: str,
+        payload: Mapping[str, Any],
+        at: datetime,
+        update_id: UpdateId | None = None,
+    ) -> ApplyResult:
+        """Start or move on the person's dialog (replacing any other), recording `update_id`.
+
+        A known `update_id` changes nothing and returns `DUPLICATE`, as in `apply_step`.
+
+        Raises: NotFoundError: unknown person.
+        """
+        ...
+
+    async def clear_dialog(
+        self, user_id: UserId, at: datetime, update_id: UpdateId | None = None
+    ) -> ApplyResult:
+        """End the person's dialog, if any; a known `update_id` changes nothing (`DUPLICATE`)."""
+        ...
+
     # -- cohorts, members, chats -----------------------------------------------------------
     async def create_cohort(
         self, name: str, invite_code: str, created_by: UserId, at: datetime
@@ -94,11 +142,35 @@ class Repository(Protocol):
         """
         ...
 
+    async def join_cohort(
+        self,
+        cohort_id: CohortId,
+        user_id: UserId,
+        role: Role,
+        display_name: str,
+        organisation: str | None,
+        language: str,
+        at: datetime,
+        update_id: UpdateId | None = None,
+    ) -> ApplyResult:
+        """End an onboarding in one transaction: profile, language, membership, dialog cleared.
+
+        Joining again is harmless (and `APPLIED`); a known `update_id` changes nothing and
+        returns `DUPLICATE`.
+
+        Raises: NotFoundError: unknown cohort or person.
+        """
+        ...
+
     async def memberships_of(self, user_id: UserId) -> list[Membership]: ...
 
     async def members_of(
         self, cohort_id: CohortId, role: Role | None = None
     ) -> list[Membership]: ...
+
+    async def member_names(self, cohort_id: CohortId) -> dict[UserId, str]:
+        """The display name of every member of the cohort, whatever their roles."""
+        ...
 
     async def bind_chat(
         self,
@@ -156,6 +228,14 @@ class Repository(Protocol):
 
     async def rounds_of_cohort(self, cohort_id: CohortId) -> list[Round]: ...
 
+    async def open_rounds_due(self, before: datetime) -> list[Round]:
+        """The open rounds whose deadline is at or before `before`, earliest deadline first."""
+        ...
+
+    async def all_open_rounds(self) -> list[Round]:
+        """Every open round of every cohort, oldest first."""
+        ...
+
     async def round_status(self, round_id: RoundId) -> RoundStatus:
         """Raises: NotFoundError: unknown round."""
         ...
@@ -183,6 +263,10 @@ class Repository(Protocol):
     async def get_session(self, session_id: SessionId) -> Session | None: ...
 
     async def active_sessions_of(self, user_id: UserId) -> list[Session]: ...
+
+    async def active_sessions_of_round(self, round_id: RoundId) -> list[Session]:
+        """The round's sessions still active, in the order they started."""
+        ...
 
     async def session_of(self, round_id: RoundId, user_id: UserId) -> Session | None: ...
 

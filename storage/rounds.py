@@ -152,6 +152,20 @@ def rounds_of_cohort(conn: sqlite3.Connection, cohort_id: CohortId, only_open: b
     return [round_from_row(row) for row in rows]
 
 
+def open_rounds_due(conn: sqlite3.Connection, before: datetime) -> list[Round]:
+    rows = conn.execute(
+        f"SELECT {_ROUND} FROM rounds WHERE status = 'open' AND deadline <= ? "
+        "ORDER BY deadline, id",
+        (to_text(before),),
+    )
+    return [round_from_row(row) for row in rows]
+
+
+def all_open_rounds(conn: sqlite3.Connection) -> list[Round]:
+    rows = conn.execute(f"SELECT {_ROUND} FROM rounds WHERE status = 'open' ORDER BY opened_at, id")
+    return [round_from_row(row) for row in rows]
+
+
 def round_status(conn: sqlite3.Connection, round_id: RoundId) -> RoundStatus:
     require_round(conn, round_id)
     rows = conn.execute(

@@ -1,8 +1,9 @@
-"""The schema of the whole product, as the first migration creates it.
+"""The schema of the whole product: one text per migration, in the order they run.
 
-Rule: this text is history. Once released it never changes; a later change to the schema is a new
-migration in `storage/migrations.py`. Every query the repository runs is served by an index here
-(a test checks the query plans), and every table is STRICT so a wrong type fails at the write.
+Rule: these texts are history. Once released one never changes; a later change to the schema is a
+new text here and a new migration in `storage/migrations.py`. Every query the repository runs is
+served by an index here (a test checks the query plans), and every table is STRICT so a wrong type
+fails at the write.
 
 Times are ISO-8601 UTC text of fixed width, so comparing the text compares the times.
 """
@@ -206,4 +207,23 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_by_cohort ON audit_log (cohort_id, at) WHERE cohort_id IS NOT NULL;
 CREATE INDEX audit_by_actor ON audit_log (actor_user_id, at);
 CREATE INDEX audit_by_time ON audit_log (at);
+"""
+
+
+# Shell-level dialogs (onboarding: language, name, organisation, consent) outlive a restart; the
+# scheduler lists every open round, which the partial `rounds_open_by_deadline` index would serve
+# only as a scan of the whole index.
+DIALOGS = """
+-- One dialog per person: the bot asks one thing at a time, and a new dialog replaces the old.
+CREATE TABLE dialogs (
+    user_id      INTEGER PRIMARY KEY REFERENCES people (user_id),
+    kind         TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX rounds_by_status ON rounds (status, opened_at);
+-- Forgetting a person asks whether they opened a round, and so does the foreign key check when
+-- their row is deleted: without it, both would read every round.
+CREATE INDEX rounds_by_opener ON rounds (opened_by);
 """

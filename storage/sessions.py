@@ -85,6 +85,15 @@ def active_sessions_of(conn: sqlite3.Connection, user_id: UserId) -> list[Sessio
     return [session_from_row(row) for row in rows]
 
 
+def active_sessions_of_round(conn: sqlite3.Connection, round_id: RoundId) -> list[Session]:
+    # Session ids grow with each start: id order is start order, with no sort.
+    rows = conn.execute(
+        f"SELECT {_SESSION} FROM sessions WHERE round_id = ? AND status = 'active' ORDER BY id",
+        (round_id,),
+    )
+    return [session_from_row(row) for row in rows]
+
+
 def start_session(
     conn: sqlite3.Connection,
     round_id: RoundId,

@@ -2,29 +2,28 @@
 read connection.
 
 Rule: this class only routes. Writes become units for the writer (`storage/writer.py`); reads run
-in one trip on the read connection; the SQL itself lives in the concept modules (`people.py`,
-`cohorts.py`, `rounds.py`, `sessions.py`, `updates.py`, `audit.py`). JSON is encoded here, on the
-event loop, so a value that is not JSON fails its caller before it reaches the writer.
+in one trip on the read connection (that plumbing is `storage/store.py`); the SQL itself lives in
+the concept modules (`people.py`, `dialogs.py`, `privacy.py`, `cohorts.py`, `rounds.py`,
+`sessions.py`, `updates.py`, `audit.py`). JSON is encoded here, on the event loop, so a value that
+is not JSON fails its caller before it reaches the writer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from os import PathLike
 from pathlib import Path
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosqlite
 
-from storage import audit, cohorts, people, rounds, sessions, updates
-from storage.backup import backup_database
+from storage import audit, cohorts, dialogs, people, privacy, rounds, sessions, updates
 from storage.connection import check_synchronous, connect, run_sync
-from storage.errors import StoreClosedError, translate
+from storage.errors import translate
 from storage.lock import InstanceLock
 from storage.migrations import MIGRATIONS, Migration, migrate
 from storage.models import (
@@ -38,6 +37,7 @@ from storage.models import (
     ChatKind,
     Cohort,
     CohortId,
+    Dialog,
     Membership,
     Person,
     Role,
@@ -50,13 +50,10 @@ from storage.models import (
     Unchanged,
     UpdateId,
     UserId,
-    WriteStats,
     to_json,
 )
 from storage.repository import Repository
-from storage.writer import GroupCommitWriter
-
-T = TypeVar("T")
+from storage.store import SqliteStore
 
 
 async def open_repository(
@@ -105,70 +102,8 @@ async def _migrate(db: aiosqlite.Connection, path: Path, known: Sequence[Migrati
         raise translate(error, path, "migrating") from error
 
 
-class SqliteRepository(Repository):
+class SqliteRepository(SqliteStore, Repository):
     """The repository on one SQLite file; use `open_repository` to get one."""
-
-    def __init__(
-        self,
-        path: Path,
-        lock: InstanceLock,
-        write_db: aiosqlite.Connection,
-        read_db: aiosqlite.Connection,
-        schema_version: int,
-    ) -> None:
-        self.path = path
-        self.schema_version = schema_version
-        self._lock = lock
-        self._write_db = write_db
-        self._read_db = read_db
-        self._writer = GroupCommitWriter(write_db, path)
-        self._closed = False
-
-    @property
-    def write_stats(self) -> WriteStats:
-        return self._writer.stats
-
-    async def __aenter__(self) -> SqliteRepository:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._writer.close()
-        finally:
-            try:
-                await self._read_db.close()
-            finally:
-                # The writer closes last: as the last connection it checkpoints and removes
-                # the -wal file, leaving one self-contained database file.
-                try:
-                    await self._write_db.close()
-                finally:
-                    self._lock.release()
-
-    async def backup(self, target: str | PathLike[str]) -> None:
-        await backup_database(self.path, target)
-
-    async def _write(self, unit: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._writer.submit(unit)
-
-    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        if self._closed:
-            raise StoreClosedError("storage is closed: no more reads")
-        try:
-            return await run_sync(self._read_db, work)
-        except sqlite3.Error as error:
-            raise translate(error, self.path, "reading") from error
 
     # -- people ----------------------------------------------------------------------------
     async def upsert_person(
@@ -200,6 +135,34 @@ class SqliteRepository(Repository):
     async def set_reachable(self, user_id: UserId, reachable: bool, at: datetime) -> None:
         await self._write(lambda conn: people.set_reachable(conn, user_id, reachable, at))
 
+    async def person_data(self, user_id: UserId) -> dict[str, Any]:
+        return await self._read(lambda conn: privacy.person_data(conn, user_id))
+
+    async def forget_person(self, user_id: UserId, at: datetime) -> None:
+        await self._write(lambda conn: privacy.forget_person(conn, user_id, at))
+
+    # -- dialogs ---------------------------------------------------------------------------
+    async def get_dialog(self, user_id: UserId) -> Dialog | None:
+        return await self._read(lambda conn: dialogs.get_dialog(conn, user_id))
+
+    async def set_dialog(
+        self,
+        user_id: UserId,
+        kind: str,
+        payload: Mapping[str, Any],
+        at: datetime,
+        update_id: UpdateId | None = None,
+    ) -> ApplyResult:
+        payload_json = to_json(payload)
+        return await self._write(
+            lambda conn: dialogs.set_dialog(conn, user_id, kind, payload_json, at, update_id)
+        )
+
+    async def clear_dialog(
+        self, user_id: UserId, at: datetime, update_id: UpdateId | None = None
+    ) -> ApplyResult:
+        return await self._write(lambda conn: dialogs.clear_dialog(conn, user_id, at, update_id))
+
     # -- cohorts, members, chats -----------------------------------------------------------
     async def create_cohort(
         self, name: str, invite_code: str, created_by: UserId, at: datetime
@@ -221,11 +184,31 @@ class SqliteRepository(Repository):
             lambda conn: cohorts.add_member(conn, cohort_id, user_id, role, at)
         )
 
+    async def join_cohort(
+        self,
+        cohort_id: CohortId,
+        user_id: UserId,
+        role: Role,
+        display_name: str,
+        organisation: str | None,
+        language: str,
+        at: datetime,
+        update_id: UpdateId | None = None,
+    ) -> ApplyResult:
+        return await self._write(
+            lambda conn: cohorts.join_cohort(
+                conn, cohort_id, user_id, role, display_name, organisation, language, at, update_id
+            )
+        )
+
     async def memberships_of(self, user_id: UserId) -> list[Membership]:
         return await self._read(lambda conn: cohorts.memberships_of(conn, user_id))
 
     async def members_of(self, cohort_id: CohortId, role: Role | None = None) -> list[Membership]:
         return await self._read(lambda conn: cohorts.members_of(conn, cohort_id, role))
+
+    async def member_names(self, cohort_id: CohortId) -> dict[UserId, str]:
+        return await self._read(lambda conn: cohorts.member_names(conn, cohort_id))
 
     async def bind_chat(
         self,
@@ -281,6 +264,12 @@ class SqliteRepository(Repository):
     async def rounds_of_cohort(self, cohort_id: CohortId) -> list[Round]:
         return await self._read(lambda conn: rounds.rounds_of_cohort(conn, cohort_id, False))
 
+    async def open_rounds_due(self, before: datetime) -> list[Round]:
+        return await self._read(lambda conn: rounds.open_rounds_due(conn, before))
+
+    async def all_open_rounds(self) -> list[Round]:
+        return await self._read(rounds.all_open_rounds)
+
     async def round_status(self, round_id: RoundId) -> RoundStatus:
         return await self._read(lambda conn: rounds.round_status(conn, round_id))
 
@@ -308,6 +297,9 @@ class SqliteRepository(Repository):
 
     async def active_sessions_of(self, user_id: UserId) -> list[Session]:
         return await self._read(lambda conn: sessions.active_sessions_of(conn, user_id))
+
+    async def active_sessions_of_round(self, round_id: RoundId) -> list[Session]:
+        return await self._read(lambda conn: sessions.active_sessions_of_round(conn, round_id))
 
     async def session_of(self, round_id: RoundId, user_id: UserId) -> Session | None:
         return await self._read(lambda conn: sessions.session_of(conn, round_id, user_id))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage import (
+    MIGRATIONS,
     AnswerWrite,
     ApplyResult,
     BackupError,
@@ -66,7 +67,7 @@ async def test_backup_from_another_process_needs_no_lock(
 ) -> None:
     # `bilan-bot backup` runs beside the bot: it must not be refused by the single-instance lock.
     await backup_database(repo.path, tmp_path / "copy.db")
-    assert _count(tmp_path / "copy.db", "SELECT count(*) FROM migrations") == 1
+    assert _count(tmp_path / "copy.db", "SELECT count(*) FROM migrations") == len(MIGRATIONS)
 
 
 async def test_backup_errors_are_one_line(repo: SqliteRepository, tmp_path: Path) -> None:

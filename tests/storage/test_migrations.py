@@ -30,7 +30,10 @@ EXPECTED_TABLES = {
     "reminders",
     "processed_updates",
     "audit_log",
+    "dialogs",
 }
+LATEST = len(MIGRATIONS)
+APPLIED = [(migration.__name__,) for migration in MIGRATIONS]
 
 
 def _schema(path: Path) -> list[tuple[str, str]]:
@@ -51,8 +54,11 @@ async def test_migrate_from_empty_creates_the_whole_schema(db_path: Path) -> Non
         name for (name,) in _query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")
     }
     assert tables == EXPECTED_TABLES
-    assert _query(db_path, "SELECT id, name FROM migrations") == [(1, "m0001_initial")]
-    assert _query(db_path, "PRAGMA user_version") == [(len(MIGRATIONS),)]
+    assert _query(db_path, "SELECT id, name FROM migrations") == [
+        (1, "m0001_initial"),
+        (2, "m0002_dialogs"),
+    ]
+    assert _query(db_path, "PRAGMA user_version") == [(LATEST,)]
     assert _query(db_path, "PRAGMA journal_mode") == [("wal",)]
 
 
@@ -63,10 +69,23 @@ async def test_migrate_again_is_a_no_op(db_path: Path) -> None:
     async with await open_repository(db_path) as repo:
         assert await repo.get_person(UserId(1)) is not None
     assert _schema(db_path) == before
-    assert _query(db_path, "SELECT count(*) FROM migrations") == [(len(MIGRATIONS),)]
+    assert _query(db_path, "SELECT count(*) FROM migrations") == [(LATEST,)]
 
 
-def m0002_add_then_fail(conn: sqlite3.Connection) -> None:
+async def test_a_database_of_the_first_schema_is_upgraded_in_place(db_path: Path) -> None:
+    async with await open_repository(db_path, migrations=MIGRATIONS[:1]) as repo:
+        await repo.upsert_person(UserId(1), "Ada", "en", at(0))
+    async with await open_repository(db_path) as repo:
+        assert repo.schema_version == LATEST
+        person = await repo.get_person(UserId(1))
+        assert person is not None
+        assert person.display_name == "Ada"
+        await repo.set_dialog(UserId(1), "join", {"step": "name"}, at(1))
+    assert _query(db_path, "SELECT name FROM migrations ORDER BY id") == APPLIED
+    assert _query(db_path, "SELECT user_id, kind FROM dialogs") == [(1, "join")]
+
+
+def m9001_add_then_fail(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE half_done (x INTEGER)")
     conn.execute("INSERT INTO people (user_id, display_name, created_at, updated_at) "
                  "VALUES (99, 'ghost', 't', 't')")  # fmt: skip
@@ -77,18 +96,18 @@ async def test_a_failing_migration_rolls_back_and_leaves_nothing(db_path: Path) 
     async with await open_repository(db_path):
         pass
     with pytest.raises(MigrationError) as caught:
-        await open_repository(db_path, migrations=[*MIGRATIONS, m0002_add_then_fail])
+        await open_repository(db_path, migrations=[*MIGRATIONS, m9001_add_then_fail])
     message = str(caught.value)
-    assert "m0002_add_then_fail" in message
+    assert "m9001_add_then_fail" in message
     assert "no such table: nowhere" in message
     assert "\n" not in message
     names = {name for name, _ in _schema(db_path)}
     assert "half_done" not in names
-    assert _query(db_path, "SELECT name FROM migrations ORDER BY id") == [("m0001_initial",)]
+    assert _query(db_path, "SELECT name FROM migrations ORDER BY id") == APPLIED
     assert _query(db_path, "SELECT count(*) FROM people") == [(0,)]
-    assert _query(db_path, "PRAGMA user_version") == [(1,)]
+    assert _query(db_path, "PRAGMA user_version") == [(LATEST,)]
     async with await open_repository(db_path) as repo:  # the lock was released too
-        assert repo.schema_version == 1
+        assert repo.schema_version == LATEST
 
 
 async def test_a_failing_first_migration_leaves_an_empty_database(db_path: Path) -> None:
@@ -103,49 +122,49 @@ async def test_a_failing_first_migration_leaves_an_empty_database(db_path: Path)
 
 
 async def test_a_migration_that_commits_by_itself_is_refused(db_path: Path) -> None:
-    def m0002_uses_executescript(conn: sqlite3.Connection) -> None:
+    def m9001_uses_executescript(conn: sqlite3.Connection) -> None:
         conn.executescript("CREATE TABLE sneaky (x);")  # commits: breaks atomicity
 
     with pytest.raises(MigrationError, match="ended its own transaction"):
-        await open_repository(db_path, migrations=[*MIGRATIONS, m0002_uses_executescript])
-    assert _query(db_path, "SELECT count(*) FROM migrations") == [(1,)]
+        await open_repository(db_path, migrations=[*MIGRATIONS, m9001_uses_executescript])
+    assert _query(db_path, "SELECT count(*) FROM migrations") == [(LATEST,)]
 
 
 async def test_pending_migrations_apply_in_order(db_path: Path) -> None:
     async with await open_repository(db_path):
         pass
 
-    def m0002_tags(conn: sqlite3.Connection) -> None:
+    def m9001_tags(conn: sqlite3.Connection) -> None:
         conn.execute("CREATE TABLE tags (name TEXT PRIMARY KEY) STRICT")
 
-    def m0003_more(conn: sqlite3.Connection) -> None:
+    def m9002_more(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT INTO tags VALUES ('first')")
 
-    async with await open_repository(db_path, migrations=[*MIGRATIONS, m0002_tags, m0003_more]):
+    async with await open_repository(db_path, migrations=[*MIGRATIONS, m9001_tags, m9002_more]):
         pass
     assert _query(db_path, "SELECT name FROM migrations ORDER BY id") == [
-        ("m0001_initial",),
-        ("m0002_tags",),
-        ("m0003_more",),
+        *APPLIED,
+        ("m9001_tags",),
+        ("m9002_more",),
     ]
     assert _query(db_path, "SELECT name FROM tags") == [("first",)]
 
 
 async def test_a_newer_schema_refuses_to_open(db_path: Path) -> None:
-    def m0002_from_the_future(conn: sqlite3.Connection) -> None:
+    def m9001_from_the_future(conn: sqlite3.Connection) -> None:
         conn.execute("CREATE TABLE future (x INTEGER)")
 
-    async with await open_repository(db_path, migrations=[*MIGRATIONS, m0002_from_the_future]):
+    async with await open_repository(db_path, migrations=[*MIGRATIONS, m9001_from_the_future]):
         pass
     with pytest.raises(SchemaTooNewError) as caught:
         await open_repository(db_path)
     message = str(caught.value)
     assert message.startswith("database ")
     assert message.endswith(
-        f"{db_path.name} has schema version 2 but this bilan-bot knows only up to 1: "
-        "upgrade bilan-bot"
+        f"{db_path.name} has schema version {LATEST + 1} but this bilan-bot knows only up to "
+        f"{LATEST}: upgrade bilan-bot"
     )
-    async with await open_repository(db_path, migrations=[*MIGRATIONS, m0002_from_the_future]):
+    async with await open_repository(db_path, migrations=[*MIGRATIONS, m9001_from_the_future]):
         pass  # refusing left the file and the lock as they were
 
 
@@ -160,13 +179,13 @@ async def test_a_newer_user_version_alone_refuses_to_open(db_path: Path) -> None
 
 
 async def test_a_history_in_another_order_is_refused(db_path: Path) -> None:
-    def m0002_a(conn: sqlite3.Connection) -> None:
+    def m9001_a(conn: sqlite3.Connection) -> None:
         conn.execute("CREATE TABLE a (x)")
 
-    def m0003_b(conn: sqlite3.Connection) -> None:
+    def m9002_b(conn: sqlite3.Connection) -> None:
         conn.execute("CREATE TABLE b (x)")
 
-    async with await open_repository(db_path, migrations=[*MIGRATIONS, m0002_a, m0003_b]):
+    async with await open_repository(db_path, migrations=[*MIGRATIONS, m9001_a, m9002_b]):
         pass
     with pytest.raises(MigrationError, match="another order"):
-        await open_repository(db_path, migrations=[*MIGRATIONS, m0003_b, m0002_a])
+        await open_repository(db_path, migrations=[*MIGRATIONS, m9002_b, m9001_a])

@@ -23,23 +23,47 @@ async def _workload(repo: SqliteRepository) -> None:
     """Call every read and write of the repository at least once."""
     world: World = await build_world(repo)
     user, cohort = world.participants[0], world.cohort
+    await _people_and_cohorts(world)
+    await _rounds_and_sessions(world)
+    await repo.mark_update_processed(UpdateId(99), at(13))
+    await repo.prune_processed_updates(at(0))
+    await repo.record_audit(world.facilitator, "x", cohort.id, {}, at(13))
+    await repo.audit_of_cohort(cohort.id)
+    await repo.person_data(user)
+    await repo.forget_person(user, at(14))  # a participant: their row goes
+    await repo.forget_person(world.facilitator, at(14))  # accountable: their row stays
+
+
+async def _people_and_cohorts(world: World) -> None:
+    repo, user, cohort = world.repo, world.participants[0], world.cohort
     await repo.upsert_person(user, "Renamed", "fr", at(9))
     await repo.get_person(user)
     await repo.set_person_language(user, "en", at(9))
     await repo.set_person_profile(user, "P", "Org", at(9))
     await repo.set_reachable(user, True, at(9))
+    await repo.set_dialog(user, "join", {"step": "name"}, at(9), UpdateId(90))
+    await repo.get_dialog(user)
+    await repo.clear_dialog(user, at(9), UpdateId(91))
     await repo.get_cohort(cohort.id)
     await repo.get_cohort_by_code("COOP25")
     await repo.memberships_of(user)
     await repo.members_of(cohort.id)
     await repo.members_of(cohort.id, "participant")
+    await repo.member_names(cohort.id)
+    await repo.join_cohort(cohort.id, user, "participant", "P", None, "fr", at(9), UpdateId(92))
     await repo.bind_chat(ChatId(-1), cohort.id, "g", "group", at(9))
     await repo.cohort_of_chat(ChatId(-1))
     await repo.chats_of_cohort(cohort.id)
+
+
+async def _rounds_and_sessions(world: World) -> None:
+    repo, user, cohort = world.repo, world.participants[0], world.cohort
     await repo.register_flow("review", 1, "a" * 64, "Review", at(9))
     await repo.get_round(world.named.id)
     await repo.open_rounds_of_cohort(cohort.id)
     await repo.rounds_of_cohort(cohort.id)
+    await repo.open_rounds_due(at(60))
+    await repo.all_open_rounds()
     for round_ in (world.named, world.anonymous):
         session = await repo.start_session(round_.id, user, {}, 1, at(10))
         await repo.apply_step(
@@ -55,11 +79,8 @@ async def _workload(repo: SqliteRepository) -> None:
         await repo.round_status(round_.id)
         await repo.answers_of_round(round_.id)
     await repo.active_sessions_of(user)
+    await repo.active_sessions_of_round(world.named.id)
     await repo.close_round(world.named.id, at(13))
-    await repo.mark_update_processed(UpdateId(99), at(13))
-    await repo.prune_processed_updates(at(0))
-    await repo.record_audit(world.facilitator, "x", cohort.id, {}, at(13))
-    await repo.audit_of_cohort(cohort.id)
 
 
 def _plan(path: Path, statement: str) -> list[str]:

@@ -110,6 +110,21 @@ async def test_add_member_is_idempotent_per_role(world: World) -> None:
         await repo.add_member(world.cohort.id, UserId(99), "participant", at(9))
 
 
+async def test_member_names_lists_each_member_once(world: World) -> None:
+    repo, cohort = world.repo, world.cohort
+    await repo.add_member(cohort.id, world.participants[0], "facilitator", at(9))  # two roles
+    other = await repo.create_cohort("Other", "OTHER", world.facilitator, at(9))
+    await repo.upsert_person(UserId(30), "Elsewhere", "fr", at(9))
+    await repo.add_member(other.id, UserId(30), "participant", at(9))
+    assert await repo.member_names(cohort.id) == {
+        world.facilitator: "Fatou",
+        world.participants[0]: "Participant 0",
+        world.participants[1]: "Participant 1",
+        world.participants[2]: "Participant 2",
+    }
+    assert await repo.member_names(CohortId(99)) == {}
+
+
 async def test_chats_bind_rebind_and_unbind(world: World) -> None:
     repo = world.repo
     chat = await repo.bind_chat(ChatId(-100123), world.cohort.id, "Coop group", "supergroup", at(9))
@@ -154,6 +169,37 @@ async def test_rounds_open_and_close(world: World) -> None:
     assert opened.id not in [r.id for r in await repo.open_rounds_of_cohort(cohort.id)]
     assert len(await repo.rounds_of_cohort(cohort.id)) == 3
     assert await repo.get_round(RoundId(999)) is None
+
+
+async def test_open_rounds_due_and_all_open_rounds(world: World) -> None:
+    repo, cohort, by = world.repo, world.cohort.id, world.facilitator
+    late = await repo.open_round(cohort, "review", 1, False, by, at(7), deadline=at(120))
+    soon = await repo.open_round(cohort, "review", 1, True, by, at(8), deadline=at(60))
+    gone = await repo.open_round(cohort, "review", 1, False, by, at(9), deadline=at(30))
+    await repo.close_round(gone.id, at(10))
+    other = await repo.create_cohort("Other", "OTHER", by, at(11))
+    elsewhere = await repo.open_round(other.id, "review", 1, False, by, at(12), deadline=at(90))
+    assert await repo.open_rounds_due(at(59)) == []
+    assert [r.id for r in await repo.open_rounds_due(at(60))] == [soon.id]  # at the deadline
+    assert [r.id for r in await repo.open_rounds_due(at(200))] == [soon.id, elsewhere.id, late.id]
+    assert [r.id for r in await repo.all_open_rounds()] == [
+        world.named.id,
+        world.anonymous.id,
+        late.id,
+        soon.id,
+        elsewhere.id,
+    ]
+
+
+async def test_active_sessions_of_round(world: World) -> None:
+    repo, round_id = world.repo, world.named.id
+    first, second, third = [
+        await repo.start_session(round_id, user, {}, 1, at(9)) for user in world.participants
+    ]
+    await repo.start_session(world.anonymous.id, world.participants[0], {}, 1, at(9))
+    await repo.apply_step(None, second.id, {}, [], [], at(10), "cancelled")
+    assert await repo.active_sessions_of_round(round_id) == [first, third]
+    assert await repo.active_sessions_of_round(RoundId(999)) == []
 
 
 async def test_a_round_needs_a_registered_flow(world: World) -> None:
