@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test demo lint typecheck pytest migrate catalogs clean
+.PHONY: install run test demo lint typecheck pytest migrate catalogs extract clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,25 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# Catalogs: `make extract` refreshes the template and the three .po files after strings change;
+# `make catalogs` compiles them (run, demo and test do it for you).
+LOCALES := fr en nl
+CATALOG_DIR := bot/locale
+MO_FILES := $(foreach l,$(LOCALES),$(CATALOG_DIR)/$(l)/LC_MESSAGES/bilan.mo)
+
+extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k t -k plural:1,2 --no-location --omit-header -o $(CATALOG_DIR)/bilan.pot bot
+	for l in $(LOCALES); do $(BIN)/pybabel update --no-fuzzy-matching --ignore-pot-creation-date -D bilan -i $(CATALOG_DIR)/bilan.pot -d $(CATALOG_DIR) -l $$l; done
+
+$(CATALOG_DIR)/%/LC_MESSAGES/bilan.mo: $(CATALOG_DIR)/%/LC_MESSAGES/bilan.po $(STAMP)
+	$(BIN)/pybabel compile -D bilan -d $(CATALOG_DIR) -l $*
+
+catalogs: $(MO_FILES)
+
+run: $(STAMP) catalogs
 	$(BIN)/bilan-bot run
 
-demo: $(STAMP)
+demo: $(STAMP) catalogs
 	$(BIN)/bilan-bot demo
 
 migrate: $(STAMP)
@@ -33,7 +48,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) catalogs
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

@@ -68,7 +68,6 @@ SayKey = Literal[
     "choose_at_least",  # params: min
     "choose_at_most",  # params: max
     "give_other_detail",  # the 'other' option needs a free text; params: option
-    "item_added",  # params: count, max
     "items_needed",  # params: min
     "items_full",  # params: max
     "cannot_skip",

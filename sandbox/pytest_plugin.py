@@ -11,24 +11,31 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from datetime import timedelta
-from typing import Any, TypeAlias
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from telegram import Bot
-from telegram.ext import Application, ApplicationBuilder
-from telegram.request import HTTPXRequest
 
 from sandbox.client import SandboxClient
 from sandbox.context import SandboxConfig
-from sandbox.errors import NetworkBlockedError, SandboxError
-from sandbox.observer import loopback_tls
+from sandbox.errors import NetworkBlockedError
+from sandbox.harness import (
+    AnyApplication,
+    AnyBuilder,
+    application_builder,
+    loopback_request,
+    running_application,
+)
 from sandbox.server import SandboxServer
 
-AnyApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
-AnyBuilder: TypeAlias = ApplicationBuilder[Any, Any, Any, Any, Any, Any]
+__all__ = [
+    "AnyApplication",
+    "AnyBuilder",
+    "application_builder",
+    "loopback_request",
+    "running_application",
+]
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
@@ -54,15 +61,6 @@ async def sandbox_client(sandbox: SandboxServer) -> AsyncIterator[SandboxClient]
         yield client
 
 
-def loopback_request(*, pool_size: int = 8, read_timeout: float = 5.0) -> HTTPXRequest:
-    """A PTB request object for the sandbox (shared TLS context: see `loopback_tls`)."""
-    return HTTPXRequest(
-        connection_pool_size=pool_size,
-        read_timeout=read_timeout,
-        httpx_kwargs={"verify": loopback_tls()},
-    )
-
-
 @pytest_asyncio.fixture
 async def sandbox_bot(sandbox: SandboxServer) -> AsyncIterator[Bot]:
     """A PTB `Bot` initialized against the sandbox, for tests that call methods directly."""
@@ -75,48 +73,6 @@ async def sandbox_bot(sandbox: SandboxServer) -> AsyncIterator[Bot]:
     )
     async with bot:
         yield bot
-
-
-def application_builder(server: SandboxServer, *, read_timeout: float = 5.0) -> AnyBuilder:
-    """An `ApplicationBuilder` aimed at `server`; add handlers after `.build()`.
-
-    Its request objects are set, so PTB refuses builder timeout setters: pass
-    `read_timeout` here instead.
-    """
-    return (
-        ApplicationBuilder()
-        .token(server.token)
-        .base_url(server.bot_api_url)
-        .base_file_url(server.file_url)
-        .request(loopback_request(read_timeout=read_timeout))
-        .get_updates_request(loopback_request(pool_size=1, read_timeout=read_timeout))
-    )
-
-
-@asynccontextmanager
-async def running_application(
-    app: AnyApplication, *, poll_timeout: float = 10.0
-) -> AsyncIterator[AnyApplication]:
-    """Initialize, start and poll `app`; on exit stop polling, stop and shut down.
-
-    Long polling wakes as soon as an update arrives, so `poll_timeout` does not slow tests.
-    """
-    updater = app.updater
-    if updater is None:
-        raise SandboxError("the application has no updater to poll with")
-    await app.initialize()
-    try:
-        await app.start()
-        await updater.start_polling(poll_interval=0, timeout=timedelta(seconds=poll_timeout))
-        try:
-            yield app
-        finally:
-            if updater.running:
-                await updater.stop()
-            if app.running:
-                await app.stop()
-    finally:
-        await app.shutdown()
 
 
 def is_loopback(host: Any) -> bool:

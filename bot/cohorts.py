@@ -1,0 +1,282 @@
+"""Cohorts and groups: create a cohort, invite people, bind a Telegram group; personal settings.
+
+Rule: every facilitator action is authorized by `policy` and written to the audit log; refusals
+are polite and in the sender's language.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from html import escape
+from typing import Any
+
+from telegram import Bot, InputFile, Update, User
+from telegram.error import TelegramError
+from telegram.ext import CallbackContext
+
+from bot import telegram_io
+from bot.callbacks import MenuButton
+from bot.i18n import translator
+from bot.menus import show_facilitator_menu
+from bot.onboarding import LANGUAGE_NAMES, facilitator_code
+from bot.policy import Action, authorize, facilitated_cohorts
+from bot.private import Tap, current_session, menu_action, person_of, t_for
+from bot.render import Button, Reply
+from bot.services import Services, services_of
+from bot.survey import drive
+from flows.events import Started
+from flows.schema import LANGUAGES, Language
+from storage.models import ChatId, Cohort, UserId
+
+Context = CallbackContext[Any, Any, Any, Any]
+NAME_MAX = 80
+
+
+def invite_links(services: Services, cohort: Cohort) -> tuple[str, str, str]:
+    """(participants' link, add-to-group link, co-facilitators' link)."""
+    base = f"https://t.me/{services.bot_username}"
+    return (
+        f"{base}?start=j{cohort.invite_code}",
+        f"{base}?startgroup={cohort.invite_code}",
+        f"{base}?start={facilitator_code(services, cohort.invite_code)}",
+    )
+
+
+async def _send_invitation(services: Services, bot: Bot, user: User, cohort: Cohort) -> None:
+    t = await t_for(services, user)
+    join, group, cofacilitate = invite_links(services, cohort)
+    text = "\n\n".join(
+        [
+            t(
+                "Cohort “{name}” — code <code>{code}</code>",
+                name=escape(cohort.name),
+                code=cohort.invite_code,
+            ),
+            t("Send this link to your participants: {link}", link=join),
+            t(
+                "To add a co-facilitator, send them this link (keep it private): {link}",
+                link=cofacilitate,
+            ),
+            t(
+                "Then add me to your group with the button below; or, in an existing group, send /bind {code}",
+                code=cohort.invite_code,
+            ),
+        ]
+    )
+    await telegram_io.send(
+        bot, user.id, Reply(text, ((Button(t("Add me to a group ➕"), url=group),),))
+    )
+
+
+async def on_new_cohort(update: Update, context: Context) -> None:
+    services, user, chat = services_of(context), update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    t = await t_for(services, user)
+    if chat.type != "private":
+        await telegram_io.send(
+            context.bot, chat.id, Reply(t("Please create a cohort in a private chat with me."))
+        )
+        return
+    name = " ".join(context.args or []).strip()
+    if not name or len(name) > NAME_MAX:
+        await telegram_io.send(
+            context.bot,
+            chat.id,
+            Reply(
+                t(
+                    "Send /newcohort followed by the cohort's name, for example: /newcohort Textile collective 2026"
+                )
+            ),
+        )
+        return
+    async with services.locks.hold(chat.id):
+        if not await services.repo.mark_update_processed(update.update_id, services.clock()):  # type: ignore[arg-type]
+            return
+        await person_of(services, user)
+        cohort = await services.repo.create_cohort(
+            name, secrets.token_hex(4), UserId(user.id), services.clock()
+        )
+        await services.repo.record_audit(
+            UserId(user.id), "create_cohort", cohort.id, {"name": name}, services.clock()
+        )
+    await _send_invitation(services, context.bot, user, cohort)
+    await show_facilitator_menu(services, context.bot, user.id, t.language)
+
+
+async def on_invite(update: Update, context: Context) -> None:
+    """`/invite`: the links of the cohorts one facilitates, again."""
+    services, user = services_of(context), update.effective_user
+    if user is None:
+        return
+    mine = await facilitated_cohorts(services, user.id)
+    if not mine:
+        t = await t_for(services, user)
+        await telegram_io.send(
+            context.bot,
+            user.id,
+            Reply(
+                t(
+                    "You do not facilitate any cohort yet. Create one with /newcohort followed by its name."
+                )
+            ),
+        )
+    for cohort_id in mine:
+        cohort = await services.repo.get_cohort(cohort_id)
+        if cohort is not None:
+            await _send_invitation(services, context.bot, user, cohort)
+
+
+async def on_bind(update: Update, context: Context) -> None:
+    """`/bind <code>` in a group (or the `/start <code>` of an add-to-group link)."""
+    services, user, chat = services_of(context), update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    t = await t_for(services, user)
+    if chat.type not in ("group", "supergroup"):
+        await telegram_io.send(
+            context.bot,
+            chat.id,
+            Reply(t("Send /bind in the group you want to link to your cohort.")),
+        )
+        return
+    code = (context.args or [""])[0]
+    cohort = await services.repo.get_cohort_by_code(code) if code else None
+    if cohort is None:
+        await telegram_io.send(
+            context.bot,
+            chat.id,
+            Reply(
+                t(
+                    "Send /bind followed by your cohort's code (you got it from /newcohort or /invite)."
+                )
+            ),
+        )
+        return
+    decision = await authorize(
+        services, context.bot, t, user.id, cohort.id, Action.BIND_GROUP, chat.id
+    )
+    if not decision.allowed:
+        await telegram_io.send(context.bot, chat.id, Reply(decision.reason))
+        return
+    now = services.clock()
+    await services.repo.bind_chat(ChatId(chat.id), cohort.id, chat.title, chat.type, now)  # type: ignore[arg-type]
+    await services.repo.record_audit(
+        UserId(user.id), "bind_group", cohort.id, {"chat": chat.id}, now
+    )
+    join, _, _ = invite_links(services, cohort)
+    text = t(
+        "This group is now linked to “{cohort}”. Members: join the cohort in a private chat with me: {link}",
+        cohort=escape(cohort.name),
+        link=join,
+    )
+    await telegram_io.send(context.bot, chat.id, Reply(text))
+
+
+async def on_group_start(update: Update, context: Context) -> None:
+    services, user, chat = services_of(context), update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    if context.args:
+        await on_bind(update, context)
+        return
+    t = await t_for(services, user)
+    link = f"https://t.me/{services.bot_username}"
+    await telegram_io.send(
+        context.bot,
+        chat.id,
+        Reply(t("Hello! Questionnaires are answered in a private chat with me: {link}", link=link)),
+    )
+
+
+# ---- personal settings ----------------------------------------------------------------------
+
+
+async def on_lang(update: Update, context: Context) -> None:
+    services, user, chat = services_of(context), update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    t = await t_for(services, user)
+    row = tuple(
+        Button(LANGUAGE_NAMES[lang], MenuButton("lang", lang).encode()) for lang in LANGUAGES
+    )
+    await telegram_io.send(context.bot, chat.id, Reply(t("Which language do you prefer?"), (row,)))
+
+
+@menu_action("lang")
+async def _language(tap: Tap) -> str | None:
+    if tap.argument not in LANGUAGES:
+        return None
+    language: Language = tap.argument
+    services = tap.services
+    await person_of(services, tap.user)
+    await services.repo.set_person_language(UserId(tap.user.id), language, services.clock())
+    message = tap.query.message
+    t = translator(language)
+    if message is not None:
+        await telegram_io.edit(
+            tap.bot,
+            message.chat.id,
+            message.message_id,
+            Reply(t("Done: I will speak {language} with you.", language=LANGUAGE_NAMES[language])),
+        )
+    session = await current_session(services, tap.user.id)
+    if session is not None and message is not None and message.chat.type == "private":
+        await drive(
+            services, tap.bot, session, Started(services.clock(), language=language), tap.update_id
+        )
+    return None
+
+
+async def on_my_data(update: Update, context: Context) -> None:
+    services, user = services_of(context), update.effective_user
+    if user is None:
+        return
+    data = await services.repo.person_data(UserId(user.id))
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    t = await t_for(services, user)
+    try:
+        await context.bot.send_document(
+            user.id,
+            InputFile(body, filename="bilan-bot-my-data.json"),
+            caption=t("Everything stored about you."),
+        )
+    except TelegramError:
+        await telegram_io.send(
+            context.bot,
+            user.id,
+            Reply(t("Sorry, I could not send the file. Please try again later.")),
+        )
+
+
+async def on_forget(update: Update, context: Context) -> None:
+    services, user = services_of(context), update.effective_user
+    if user is None:
+        return
+    t = await t_for(services, user)
+    rows = (
+        (Button(t("Yes, delete my data"), MenuButton("forget", "!").encode()),),
+        (Button(t("No, keep it"), MenuButton("drop").encode()),),
+    )
+    text = t(
+        "Delete everything stored about you: your profile, your memberships and your answers? This cannot be undone. (Anonymous answers cannot be traced back to you, so they stay.)"
+    )
+    await telegram_io.send(context.bot, user.id, Reply(text, rows))
+
+
+@menu_action("forget")
+async def _forget(tap: Tap) -> str | None:
+    if tap.argument != "!":
+        return None
+    t = await t_for(tap.services, tap.user)
+    await tap.services.repo.forget_person(UserId(tap.user.id), tap.services.clock())
+    message = tap.query.message
+    if message is not None:
+        await telegram_io.edit(
+            tap.bot,
+            message.chat.id,
+            message.message_id,
+            Reply(t("Done: your data is deleted. Goodbye!")),
+        )
+    return None

@@ -1,0 +1,325 @@
+"""Joining a cohort through its invitation link: language, name, organisation, privacy.
+
+Rule: each answer is stored as it comes (a dialog row, with the update_id), so a restart or a
+pause resumes the onboarding where it was. Joining twice is harmless: a member is told so and
+sent on to what is open for them. A co-facilitator link (signed with the bot's token, so it
+cannot be guessed from the participants' code) runs the same dialog with another role.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from html import escape
+from typing import Any
+
+from telegram import Bot, User
+
+from bot import telegram_io
+from bot.callbacks import MenuButton
+from bot.i18n import Translator, translator
+from bot.private import Tap, menu_action, t_for
+from bot.render import Button, Reply
+from bot.services import Services
+from flows.schema import LANGUAGES, Language
+from storage.models import ApplyResult, CohortId, UpdateId, UserId
+
+NAME_MAX = 64
+ORGANISATION_MAX = 120
+LANGUAGE_NAMES: dict[Language, str] = {"fr": "Français", "en": "English", "nl": "Nederlands"}
+JOIN = "join"
+
+
+def facilitator_code(services: Services, invite_code: str) -> str:
+    """The co-facilitator payload for a cohort: its code and a signature only this bot can make."""
+    secret = services.settings.bot_token.get_secret_value() if services.settings.bot_token else ""
+    signature = hmac.new(secret.encode(), invite_code.encode(), hashlib.sha256).hexdigest()[:10]
+    return f"f{invite_code}_{signature}"
+
+
+def _read_payload(services: Services, payload: str) -> tuple[str, str] | None:
+    """(invite code, role) from a /start payload, or None when it is no invitation."""
+    if payload.startswith("f") and "_" in payload:
+        code = payload[1:].rsplit("_", 1)[0]
+        if hmac.compare_digest(facilitator_code(services, code), payload):
+            return code, "facilitator"
+        return None
+    if payload.startswith("j"):
+        return payload[1:], "participant"
+    return None
+
+
+async def handle_start(
+    services: Services, bot: Bot, user: User, payload: str, update_id: int
+) -> bool:
+    """Handle `/start <invitation>`; False when the payload is no invitation (nor a dialog)."""
+    invitation = _read_payload(services, payload)
+    if invitation is None:
+        return False
+    code, role = invitation
+    t = await t_for(services, user)
+    cohort = await services.repo.get_cohort_by_code(code)
+    if cohort is None:
+        await telegram_io.send(
+            bot,
+            user.id,
+            Reply(
+                t(
+                    "This invitation link is not valid (any more). Ask your facilitator for a new one."
+                )
+            ),
+        )
+        return True
+    roles = {
+        m.role
+        for m in await services.repo.memberships_of(UserId(user.id))
+        if m.cohort_id == cohort.id
+    }
+    if role in roles or (role == "participant" and "facilitator" in roles):
+        await telegram_io.send(
+            bot,
+            user.id,
+            Reply(
+                t(
+                    "You are already a member of “{cohort}”. Welcome back!",
+                    cohort=escape(cohort.name),
+                )
+            ),
+        )
+        return False  # go on as a plain /start: resume or offer what is open
+    payload_data: dict[str, Any] = {"cohort": cohort.id, "role": role, "step": "language"}
+    await services.repo.set_dialog(
+        UserId(user.id), JOIN, payload_data, services.clock(), UpdateId(update_id)
+    )
+    await _ask_language(bot, user.id, cohort.name)
+    return True
+
+
+async def _prompt(services: Services, bot: Bot, user_id: int, reply: Reply) -> None:
+    """Send the next onboarding question; the previous one loses its buttons."""
+    dialog = await services.repo.get_dialog(UserId(user_id))
+    if dialog is None:
+        return
+    previous = dialog.payload.get("prompt")
+    if isinstance(previous, int):
+        await telegram_io.edit_buttons(bot, user_id, previous, None)
+    message = await telegram_io.send(bot, user_id, reply)
+    if message is not None:
+        payload = {**dialog.payload, "prompt": message.message_id}
+        await services.repo.set_dialog(UserId(user_id), dialog.kind, payload, services.clock())
+
+
+def _welcome(t: Translator, cohort_name: str) -> str:
+    return t("Welcome to “{cohort}”! Which language do you prefer?", cohort=escape(cohort_name))
+
+
+async def _ask_language(bot: Bot, chat_id: int, cohort_name: str) -> None:
+    text = "\n".join(_welcome(translator(lang), cohort_name) for lang in LANGUAGES)
+    row = tuple(
+        Button(LANGUAGE_NAMES[lang], MenuButton("jlang", lang).encode()) for lang in LANGUAGES
+    )
+    await telegram_io.send(bot, chat_id, Reply(text, (row,)))
+
+
+@menu_action("jlang")
+async def _language_chosen(tap: Tap) -> str | None:
+    dialog = await tap.services.repo.get_dialog(UserId(tap.user.id))
+    if dialog is None or dialog.kind != JOIN or tap.argument not in LANGUAGES:
+        t = await t_for(tap.services, tap.user)
+        return t("This button is no longer valid.")
+    language: Language = tap.argument
+    if (
+        await _advance(tap.services, tap.user, tap.update_id, language=language, step="name")
+        is None
+    ):
+        return None
+    await _drop_buttons(tap)
+    await _ask_name(tap.services, tap.bot, tap.user, translator(language))
+    return None
+
+
+async def _ask_name(services: Services, bot: Bot, user: User, t: Translator) -> None:
+    button = Button(t("Use “{name}”", name=user.full_name[:40]), MenuButton("jname").encode())
+    await _prompt(
+        services,
+        bot,
+        user.id,
+        Reply(
+            t("What name should your group see? Type it, or use your Telegram name."), ((button,),)
+        ),
+    )
+
+
+@menu_action("jname")
+async def _telegram_name(tap: Tap) -> str | None:
+    await _drop_buttons(tap)
+    await _name_given(tap.services, tap.bot, tap.user, tap.user.full_name[:NAME_MAX], tap.update_id)
+    return None
+
+
+async def _advance(
+    services: Services, user: User, update_id: int, **changes: Any
+) -> dict[str, Any] | None:
+    """Store one onboarding answer; the new payload, or None (no dialog, or a re-delivery)."""
+    dialog = await services.repo.get_dialog(UserId(user.id))
+    if dialog is None or dialog.kind != JOIN:
+        return None
+    payload = {**dialog.payload, **changes}
+    stored = await services.repo.set_dialog(
+        UserId(user.id), JOIN, payload, services.clock(), UpdateId(update_id)
+    )
+    return None if stored is ApplyResult.DUPLICATE else payload
+
+
+async def _name_given(services: Services, bot: Bot, user: User, name: str, update_id: int) -> None:
+    payload = await _advance(services, user, update_id, name=name, step="organisation")
+    if payload is None:
+        return
+    t = translator(payload["language"])
+    skip = Button(t("Skip »"), MenuButton("jorg").encode())
+    await _prompt(
+        services,
+        bot,
+        user.id,
+        Reply(
+            t(
+                "Which organisation or project do you represent? (for example your enterprise, your school or your collective)"
+            ),
+            ((skip,),),
+        ),
+    )
+
+
+@menu_action("jorg")
+async def _no_organisation(tap: Tap) -> str | None:
+    await _drop_buttons(tap)
+    await _organisation_given(tap.services, tap.bot, tap.user, "", tap.update_id)
+    return None
+
+
+async def _organisation_given(
+    services: Services, bot: Bot, user: User, organisation: str, update_id: int
+) -> None:
+    payload = await _advance(services, user, update_id, organisation=organisation, step="privacy")
+    if payload is None:
+        return
+    await _ask_consent(services, bot, user.id, translator(payload["language"]))
+
+
+async def _ask_consent(services: Services, bot: Bot, chat_id: int, t: Translator) -> None:
+    notice = "\n\n".join(
+        [
+            "<b>" + t("Your data") + "</b>",
+            t("What is stored: your name, your organisation, your language, and your answers."),
+            t(
+                "Who sees what: the facilitators of your cohort see who has answered and the answers. In an anonymous questionnaire they see only that you answered, never which answers are yours. The group sees totals and charts, never names next to answers."
+            ),
+            t(
+                "Your rights: /mydata sends you a copy of everything stored about you; /forget deletes it."
+            ),
+        ]
+    )
+    rows = (
+        (Button(t("I agree ✅"), MenuButton("jok").encode()),),
+        (Button(t("No thanks"), MenuButton("jno").encode()),),
+    )
+    await _prompt(services, bot, chat_id, Reply(notice, rows))
+
+
+@menu_action("jok")
+async def _consented(tap: Tap) -> str | None:
+    from bot.rounds import offer_open_rounds
+
+    services, user = tap.services, tap.user
+    dialog = await services.repo.get_dialog(UserId(user.id))
+    if dialog is None or dialog.kind != JOIN or dialog.payload.get("step") != "privacy":
+        t = await t_for(services, user)
+        return t("This button is no longer valid.")
+    p = dialog.payload
+    await _drop_buttons(tap)
+    result = await services.repo.join_cohort(
+        CohortId(int(p["cohort"])),
+        UserId(user.id),
+        p["role"],
+        p["name"],
+        p.get("organisation") or None,
+        p["language"],
+        services.clock(),
+        UpdateId(tap.update_id),
+    )
+    if result is ApplyResult.DUPLICATE:
+        return None
+    cohort = await services.repo.get_cohort(CohortId(int(p["cohort"])))
+    t = translator(p["language"])
+    name = escape(cohort.name if cohort else "")
+    if p["role"] == "facilitator":
+        await services.repo.record_audit(
+            UserId(user.id), "join_as_facilitator", CohortId(int(p["cohort"])), {}, services.clock()
+        )
+        await telegram_io.send(
+            tap.bot,
+            user.id,
+            Reply(t("You now co-facilitate “{cohort}”. /help lists what you can do.", cohort=name)),
+        )
+        return None
+    await telegram_io.send(
+        tap.bot,
+        user.id,
+        Reply(
+            t(
+                "Welcome to “{cohort}”, {name}! I will write to you when a questionnaire opens.",
+                cohort=name,
+                name=escape(p["name"]),
+            )
+        ),
+    )
+    await offer_open_rounds(services, tap.bot, user, tap.update_id, quiet=True)
+    return None
+
+
+@menu_action("jno")
+async def _declined(tap: Tap) -> str | None:
+    await _drop_buttons(tap)
+    await tap.services.repo.clear_dialog(
+        UserId(tap.user.id), tap.services.clock(), UpdateId(tap.update_id)
+    )
+    t = await t_for(tap.services, tap.user)
+    await telegram_io.send(
+        tap.bot,
+        tap.user.id,
+        Reply(
+            t(
+                "All right: you have not joined, and nothing more is stored. You can open the invitation link again at any time."
+            )
+        ),
+    )
+    return None
+
+
+async def handle_text(services: Services, bot: Bot, user: User, text: str, update_id: int) -> bool:
+    """Typed text during onboarding (a name, an organisation); False when no dialog is open."""
+    dialog = await services.repo.get_dialog(UserId(user.id))
+    if dialog is None or dialog.kind != JOIN:
+        return False
+    t = translator(dialog.payload.get("language", services.settings.default_language))
+    step, value = dialog.payload.get("step"), " ".join(text.split())
+    limit = NAME_MAX if step == "name" else ORGANISATION_MAX
+    if step in ("name", "organisation") and not value:
+        await telegram_io.send(bot, user.id, Reply(t("Please type your answer.")))
+    elif step in ("name", "organisation") and len(value) > limit:
+        await telegram_io.send(
+            bot, user.id, Reply(t("That is too long: at most {max} characters, please.", max=limit))
+        )
+    elif step == "name":
+        await _name_given(services, bot, user, value, update_id)
+    elif step == "organisation":
+        await _organisation_given(services, bot, user, value, update_id)
+    else:
+        await telegram_io.send(bot, user.id, Reply(t("Please answer with the buttons above.")))
+    return True
+
+
+async def _drop_buttons(tap: Tap) -> None:
+    message = tap.query.message
+    if message is not None:
+        await telegram_io.edit_buttons(tap.bot, message.chat.id, message.message_id, None)

@@ -1,0 +1,286 @@
+"""Handlers of a participant's private chat: /start, /help, /cancel, typed answers, buttons.
+
+Rule: a handler only narrows the Update (Telegram's Optionals end here), takes the chat's lock and
+hands over to `survey`, `onboarding` or a menu action. No handler talks SQL or runs the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Bot, CallbackQuery, Update, User
+from telegram.ext import CallbackContext
+
+from bot import telegram_io
+from bot.callbacks import MenuButton, SurveyButton, decode, event_of
+from bot.i18n import Translator, language_of, translator
+from bot.render import Button, Reply, edit_picker, review_reply
+from bot.services import Services, services_of
+from bot.survey import begin, drive, summary_of_review
+from flows.events import Cancelled, TextReceived
+from flows.schema import Language
+from storage.models import Person, Session, SessionId, UserId
+
+Context = CallbackContext[Any, Any, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Tap:
+    """A menu button pressed: everything a menu action needs, narrowed once."""
+
+    services: Services
+    bot: Bot
+    query: CallbackQuery
+    user: User
+    argument: str
+    update_id: int
+
+    @property
+    def chat_id(self) -> int:
+        message = self.query.message
+        return message.chat.id if message is not None else self.user.id
+
+
+MenuAction = Callable[[Tap], Awaitable[str | None]]  # returns the toast, if any
+MENU: dict[str, MenuAction] = {}
+
+
+def menu_action(name: str) -> Callable[[MenuAction], MenuAction]:
+    def register(action: MenuAction) -> MenuAction:
+        MENU[name] = action
+        return action
+
+    return register
+
+
+async def person_of(services: Services, user: User) -> Person:
+    """The stored person behind a Telegram user, created on first contact."""
+    language = language_of(user.language_code, services.settings.default_language)
+    return await services.repo.upsert_person(
+        UserId(user.id), user.full_name, language, services.clock()
+    )
+
+
+def language_for(services: Services, person: Person | None, user: User | None) -> Language:
+    if person is not None and person.language:
+        return language_of(person.language, services.settings.default_language)
+    return language_of(user.language_code if user else None, services.settings.default_language)
+
+
+async def t_for(services: Services, user: User) -> Translator:
+    person = await services.repo.get_person(UserId(user.id))
+    return translator(language_for(services, person, user))
+
+
+async def current_session(services: Services, user_id: int) -> Session | None:
+    sessions = await services.repo.active_sessions_of(UserId(user_id))
+    return max(sessions, key=lambda s: s.updated_at) if sessions else None
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+async def on_start(update: Update, context: Context) -> None:
+    """`/start [payload]` in private: join a cohort, start a round, or resume where one was."""
+    from bot import onboarding, rounds
+
+    services, user, chat = services_of(context), update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    payload = context.args[0] if context.args else ""
+    async with services.locks.hold(chat.id):
+        person = await person_of(services, user)
+        await services.repo.set_reachable(person.user_id, True, services.clock())
+        if await onboarding.handle_start(services, context.bot, user, payload, update.update_id):
+            return
+        if payload.startswith("r") and payload[1:].isdigit():
+            await rounds.start_round(
+                services, context.bot, user, int(payload[1:]), update.update_id
+            )
+            return
+        session = await current_session(services, user.id)
+        if session is not None:
+            await begin(services, context.bot, session, update.update_id)
+            return
+        await rounds.offer_open_rounds(services, context.bot, user, update.update_id)
+
+
+async def on_help(update: Update, context: Context) -> None:
+    from bot.policy import is_facilitator_anywhere
+
+    services, user, chat = services_of(context), update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    t = await t_for(services, user)
+    lines = [
+        "<b>"
+        + t("bilan-bot helps your group review its work: questionnaires, SWOT, actions.")
+        + "</b>",
+        t("/start — answer the questionnaire that is open for you, or resume it"),
+        t("/lang — choose your language"),
+        t("/cancel — leave the questionnaire in progress"),
+        t(
+            "While answering: tap the buttons, or type when a question asks for text. « Back goes to the previous question; you can change any answer before you submit."
+        ),
+    ]
+    if await is_facilitator_anywhere(services, user.id):
+        lines += [
+            "",
+            "<b>" + t("For facilitators") + "</b>",
+            t("/newcohort name — create a cohort and get its invitation link"),
+            t("/open — open a questionnaire for a cohort"),
+            t("/status — who has answered"),
+            t("/close — close a questionnaire"),
+            t("/bind code — in your group: link the group to your cohort"),
+        ]
+    else:
+        lines.append(t("To create a cohort of your own, send /newcohort followed by its name."))
+    await telegram_io.send(context.bot, chat.id, Reply("\n".join(lines)))
+
+
+async def on_cancel(update: Update, context: Context) -> None:
+    services, user = services_of(context), update.effective_user
+    if user is None:
+        return
+    t = await t_for(services, user)
+    session = await current_session(services, user.id)
+    if session is None:
+        await telegram_io.send(
+            context.bot, user.id, Reply(t("There is no questionnaire in progress."))
+        )
+        return
+    buttons = (
+        (Button(t("Yes, leave it"), MenuButton("cancel", str(session.id)).encode()),),
+        (Button(t("No, continue"), MenuButton("resume", str(session.id)).encode()),),
+    )
+    question = t(
+        "Leave the questionnaire? The answers you gave so far are kept, but you will not be able to finish it."
+    )
+    await telegram_io.send(context.bot, user.id, Reply(question, buttons))
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    services, user = services_of(context), update.effective_user
+    if user is None:
+        return
+    t = await t_for(services, user)
+    await telegram_io.send(
+        context.bot,
+        user.id,
+        Reply(t("I do not know this command. Send /help to see what I can do.")),
+    )
+
+
+# ---- typed text -----------------------------------------------------------------------------
+
+
+async def on_private_text(update: Update, context: Context) -> None:
+    from bot import onboarding
+
+    services, user, message = services_of(context), update.effective_user, update.effective_message
+    if user is None or message is None or message.text is None:
+        return
+    async with services.locks.hold(user.id):
+        if await onboarding.handle_text(
+            services, context.bot, user, message.text, update.update_id
+        ):
+            return
+        session = await current_session(services, user.id)
+        if session is None:
+            t = await t_for(services, user)
+            await telegram_io.send(
+                context.bot,
+                user.id,
+                Reply(
+                    t(
+                        "No questionnaire is waiting for you right now. Send /help to see what I can do."
+                    )
+                ),
+            )
+            return
+        await drive(
+            services,
+            context.bot,
+            session,
+            TextReceived(message.text, services.clock()),
+            update.update_id,
+        )
+
+
+# ---- buttons --------------------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: Context) -> None:
+    services, query = services_of(context), update.callback_query
+    if query is None or query.data is None:
+        return
+    button = decode(query.data)
+    toast: str | None
+    if isinstance(button, SurveyButton):
+        async with services.locks.hold(query.from_user.id):
+            toast = await _survey_button(services, context.bot, query, button, update.update_id)
+    elif isinstance(button, MenuButton) and button.action in MENU:
+        tap = Tap(services, context.bot, query, query.from_user, button.argument, update.update_id)
+        async with services.locks.hold(tap.chat_id):
+            toast = await MENU[button.action](tap)
+    else:
+        t = await t_for(services, query.from_user)
+        toast = t("This button is no longer valid.")
+    await query.answer(toast)
+
+
+async def _survey_button(
+    services: Services, bot: Bot, query: CallbackQuery, button: SurveyButton, update_id: int
+) -> str | None:
+    session = await services.repo.get_session(SessionId(button.session_id))
+    t = await t_for(services, query.from_user)
+    if session is None or session.user_id != query.from_user.id:
+        return t("This button is no longer valid.")
+    if button.action == "e" and button.argument in ("", "-"):
+        return await _toggle_edit_picker(services, bot, session, button, t)
+    shown = await drive(
+        services, bot, session, event_of(button, services.clock()), update_id, via_button=True
+    )
+    return shown.toast
+
+
+async def _toggle_edit_picker(
+    services: Services, bot: Bot, session: Session, button: SurveyButton, t: Translator
+) -> str | None:
+    """'Change an answer' swaps the review's buttons for one per question, and back."""
+    review = summary_of_review(services, session)
+    if review is None or review.revision != button.revision or session.prompt_message_id is None:
+        return t("This question is no longer current.")
+    if button.argument == "-":
+        reply = review_reply(t, services.flows.get(session.state["flow_id"]), session.id, review)
+    else:
+        reply = Reply("", edit_picker(t, session.id, review))
+    await telegram_io.edit_buttons(bot, session.user_id, session.prompt_message_id, reply)
+    return None
+
+
+@menu_action("cancel")
+async def _confirm_cancel(tap: Tap) -> str | None:
+    session = await tap.services.repo.get_session(SessionId(int(tap.argument or 0)))
+    await _drop_buttons(tap)
+    if session is None or session.user_id != tap.user.id or not session.is_active:
+        return None
+    await drive(tap.services, tap.bot, session, Cancelled(tap.services.clock()), tap.update_id)
+    return None
+
+
+@menu_action("resume")
+async def _keep_going(tap: Tap) -> str | None:
+    await _drop_buttons(tap)
+    session = await tap.services.repo.get_session(SessionId(int(tap.argument or 0)))
+    if session is not None and session.user_id == tap.user.id and session.is_active:
+        await begin(tap.services, tap.bot, session, tap.update_id)
+    return None
+
+
+async def _drop_buttons(tap: Tap) -> None:
+    message = tap.query.message
+    if message is not None:
+        await telegram_io.edit_buttons(tap.bot, message.chat.id, message.message_id, None)

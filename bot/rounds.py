@@ -1,0 +1,505 @@
+"""Rounds: a facilitator opens a flow for a cohort, follows who answered, and closes it.
+
+Rule: every facilitator step is a button whose callback data carries the choices made so far
+(cohort, flow, deadline), so the wizard needs no server-side state and survives a restart.
+Each tap is authorized again: a button forwarded to someone else does nothing for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from html import escape
+from typing import Any
+
+from telegram import Bot, Update, User
+from telegram.ext import CallbackContext
+
+from bot import telegram_io
+from bot.callbacks import MenuButton
+from bot.i18n import Translator, translator
+from bot.policy import Action, authorize, facilitated_cohorts
+from bot.private import Tap, language_for, menu_action, t_for
+from bot.render import Button, Reply
+from bot.services import Services, services_of
+from bot.survey import begin, close_round, is_closed
+from flows.state import SessionState
+from storage.models import CohortId, Round, RoundId, UserId
+
+Context = CallbackContext[Any, Any, Any, Any]
+log = logging.getLogger(__name__)
+DEADLINE_CHOICES = (0, 3, 7, 14)  # days; 0 = no deadline
+
+
+def _menu(label: str, action: str, argument: str = "") -> Button:
+    return Button(label, MenuButton(action, argument).encode())
+
+
+async def _say(bot: Bot, chat_id: int, text: str, *rows: tuple[Button, ...]) -> None:
+    await telegram_io.send(bot, chat_id, Reply(text, tuple(rows)))
+
+
+# ---- participants ---------------------------------------------------------------------------
+
+
+async def start_round(
+    services: Services, bot: Bot, user: User, round_id: int, update_id: int
+) -> None:
+    """Open (or resume) the participant's session in `round_id`."""
+    t = await t_for(services, user)
+    found = await services.repo.get_round(RoundId(round_id))
+    if found is None:
+        await _say(bot, user.id, t("This questionnaire does not exist (any more)."))
+        return
+    decision = await authorize(services, bot, t, user.id, found.cohort_id, Action.ANSWER)
+    if not decision.allowed:
+        await _say(
+            bot,
+            user.id,
+            t(
+                "This questionnaire is for the members of a cohort. Ask your facilitator for the invitation link."
+            ),
+        )
+        return
+    session = await services.repo.session_of(found.id, UserId(user.id))
+    if session is None:
+        if not _is_open(services, found):
+            await _say(
+                bot, user.id, t("This questionnaire is closed. Thank you for your interest!")
+            )
+            return
+        person = await services.repo.get_person(UserId(user.id))
+        state = SessionState.new(
+            found.flow_id, found.flow_version, language_for(services, person, user)
+        )
+        session = await services.repo.start_session(
+            found.id, UserId(user.id), state.to_json(), found.flow_version, services.clock()
+        )
+    await begin(services, bot, session, update_id)
+
+
+def _is_open(services: Services, found: Round) -> bool:
+    return not is_closed(found, services.clock())
+
+
+async def offer_open_rounds(
+    services: Services, bot: Bot, user: User, update_id: int, *, quiet: bool = False
+) -> None:
+    """After /start with nothing in progress: the rounds waiting for this person, or a welcome."""
+    t = await t_for(services, user)
+    waiting = await _waiting_rounds(services, user.id)
+    if len(waiting) == 1:
+        await start_round(services, bot, user, waiting[0].id, update_id)
+        return
+    if waiting:
+        rows = [(_menu(_title(services, t, r), "round", str(r.id)),) for r in waiting]
+        await _say(bot, user.id, t("Several questionnaires are open for you. Which one?"), *rows)
+        return
+    memberships = await services.repo.memberships_of(UserId(user.id))
+    if quiet:
+        return
+    if memberships:
+        await _say(
+            bot,
+            user.id,
+            t(
+                "Hello! No questionnaire is open for you right now. I will write to you when one opens."
+            ),
+        )
+    else:
+        await _say(
+            bot,
+            user.id,
+            t(
+                "Hello! I run bilan workshops: questionnaires and SWOT for a group. To join your group, open the invitation link your facilitator gave you. To run a workshop yourself, send /newcohort followed by the name of your cohort. /help tells you more."
+            ),
+        )
+
+
+async def _waiting_rounds(services: Services, user_id: int) -> list[Round]:
+    waiting = []
+    for membership in await services.repo.memberships_of(UserId(user_id)):
+        for found in await services.repo.open_rounds_of_cohort(membership.cohort_id):
+            session = await services.repo.session_of(found.id, UserId(user_id))
+            if _is_open(services, found) and (session is None or session.is_active):
+                waiting.append(found)
+    return sorted({r.id: r for r in waiting}.values(), key=lambda r: r.id)
+
+
+def _title(services: Services, t: Translator, found: Round) -> str:
+    try:
+        flow = services.flows.get(found.flow_id)
+    except LookupError:
+        return found.flow_id
+    return flow.title.resolve(t.language, flow.default_language)
+
+
+@menu_action("round")
+async def _pick_round(tap: Tap) -> str | None:
+    if tap.argument.isdigit():
+        await start_round(tap.services, tap.bot, tap.user, int(tap.argument), tap.update_id)
+    return None
+
+
+# ---- facilitators: which cohort -------------------------------------------------------------
+
+
+async def _cohort_for(
+    services: Services, bot: Bot, user: User, chat_id: int, is_group: bool, action: str
+) -> CohortId | None:
+    """The cohort a facilitator command is about: the group's, their only one, or a question."""
+    t = await t_for(services, user)
+    if is_group:
+        cohort = await services.repo.cohort_of_chat(chat_id)  # type: ignore[arg-type]
+        if cohort is None:
+            await _say(
+                bot,
+                chat_id,
+                t(
+                    "This group is not linked to a cohort yet: a facilitator sends /bind followed by the cohort's code."
+                ),
+            )
+            return None
+        return cohort.id
+    mine = await facilitated_cohorts(services, user.id)
+    if not mine:
+        await _say(
+            bot,
+            chat_id,
+            t(
+                "You do not facilitate any cohort yet. Create one with /newcohort followed by its name."
+            ),
+        )
+        return None
+    if len(mine) == 1:
+        return mine[0]
+    rows = []
+    for cohort_id in mine:
+        cohort = await services.repo.get_cohort(cohort_id)
+        if cohort is not None:
+            rows.append((_menu(cohort.name, action, f"c{cohort_id}"),))
+    await _say(bot, chat_id, t("Which cohort?"), *rows)
+    return None
+
+
+async def _command(
+    update: Update, context: Context, action: str
+) -> tuple[Services, User, int, CohortId] | None:
+    services, user, chat = services_of(context), update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return None
+    is_group = chat.type in ("group", "supergroup")
+    cohort_id = await _cohort_for(services, context.bot, user, chat.id, is_group, action)
+    if cohort_id is None:
+        return None
+    t = await t_for(services, user)
+    required = {
+        "open": Action.OPEN_ROUND,
+        "status": Action.VIEW_STATUS,
+        "close": Action.CLOSE_ROUND,
+    }[action]
+    decision = await authorize(
+        services, context.bot, t, user.id, cohort_id, required, chat.id if is_group else None
+    )
+    if not decision.allowed:
+        await _say(context.bot, chat.id, decision.reason)
+        return None
+    return services, user, chat.id, cohort_id
+
+
+def _parse(argument: str) -> dict[str, str]:
+    """ "c12:fsatisfaction:d7" → {"c": "12", "f": "satisfaction", "d": "7"}."""
+    return {part[0]: part[1:] for part in argument.split(":") if part}
+
+
+async def _tap_allowed(tap: Tap, cohort_id: int, action: Action) -> str | None:
+    """None when allowed; else the refusal, as a toast."""
+    t = await t_for(tap.services, tap.user)
+    chat = tap.query.message.chat if tap.query.message is not None else None
+    group = chat.id if chat is not None and chat.type in ("group", "supergroup") else None
+    decision = await authorize(tap.services, tap.bot, t, tap.user.id, cohort_id, action, group)
+    return None if decision.allowed else decision.reason
+
+
+# ---- /open ----------------------------------------------------------------------------------
+
+
+async def on_open(update: Update, context: Context) -> None:
+    found = await _command(update, context, "open")
+    if found is not None:
+        services, user, chat_id, cohort_id = found
+        await _offer_flows(services, context.bot, await t_for(services, user), chat_id, cohort_id)
+
+
+async def _offer_flows(
+    services: Services, bot: Bot, t: Translator, chat_id: int, cohort_id: int
+) -> None:
+    rows = [
+        (
+            _menu(
+                flow.title.resolve(t.language, flow.default_language),
+                "open",
+                f"c{cohort_id}:f{flow.id}",
+            ),
+        )
+        for flow in services.flows
+    ]
+    await _say(bot, chat_id, t("Which questionnaire do you want to open?"), *rows)
+
+
+@menu_action("open")
+async def _open_step(tap: Tap) -> str | None:
+    choice = _parse(tap.argument)
+    cohort_id = int(choice.get("c", "0") or 0)
+    refusal = await _tap_allowed(tap, cohort_id, Action.OPEN_ROUND)
+    if refusal:
+        return refusal
+    t = await t_for(tap.services, tap.user)
+    base = f"c{cohort_id}"
+    if "f" not in choice:
+        await _offer_flows(tap.services, tap.bot, t, tap.chat_id, cohort_id)
+    elif "d" not in choice:
+        labels = {0: t("No deadline"), 3: t("In 3 days"), 7: t("In a week"), 14: t("In two weeks")}
+        rows = [
+            (_menu(labels[d], "open", f"{base}:f{choice['f']}:d{d}"),) for d in DEADLINE_CHOICES
+        ]
+        await _edit_menu(tap, t("When should it close?"), rows)
+    elif "!" not in choice:
+        title = _flow_title(tap.services, t, choice["f"])
+        confirm = _menu(t("Open it ✅"), "open", f"{base}:f{choice['f']}:d{choice['d']}:!")
+        await _edit_menu(
+            tap,
+            t(
+                "Open “{title}” for the cohort now? Every participant gets a private message.",
+                title=escape(title),
+            ),
+            [(confirm,), (_menu(t("Cancel"), "drop"),)],
+        )
+    else:
+        await _edit_menu(tap, t("Opening…"), [])
+        await open_round(tap, cohort_id, choice["f"], int(choice["d"] or 0))
+    return None
+
+
+def _flow_title(services: Services, t: Translator, flow_id: str) -> str:
+    flow = services.flows.get(flow_id)
+    return flow.title.resolve(t.language, flow.default_language)
+
+
+async def _edit_menu(tap: Tap, text: str, rows: Sequence[tuple[Button, ...]]) -> None:
+    message = tap.query.message
+    if message is None:
+        return
+    await telegram_io.edit(tap.bot, message.chat.id, message.message_id, Reply(text, tuple(rows)))
+
+
+@menu_action("drop")
+async def _drop(tap: Tap) -> str | None:
+    t = await t_for(tap.services, tap.user)
+    await _edit_menu(tap, t("Cancelled: nothing was changed."), [])
+    return None
+
+
+async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
+    services, bot, now = tap.services, tap.bot, tap.services.clock()
+    flow = services.flows.get(flow_id)
+    deadline = now + timedelta(days=days) if days else None
+    opened = await services.repo.open_round(
+        CohortId(cohort_id),
+        flow.id,
+        flow.version,
+        flow.anonymous,
+        UserId(tap.user.id),
+        now,
+        deadline=deadline,
+    )
+    await services.repo.record_audit(
+        UserId(tap.user.id),
+        "open_round",
+        CohortId(cohort_id),
+        {"round": opened.id, "flow": flow.id, "days": days},
+        now,
+    )
+    unreachable = await _invite_participants(services, bot, opened)
+    await _announce_in_groups(services, bot, opened, await t_for(services, tap.user))
+    t = await t_for(services, tap.user)
+    lines = [
+        t(
+            "“{title}” is open (round {round}).",
+            title=escape(_flow_title(services, t, flow.id)),
+            round=opened.id,
+        )
+    ]
+    if unreachable:
+        names = ", ".join(escape(name) for name in unreachable)
+        lines.append(
+            t(
+                "I could not write to: {names}. They must open the invitation link (or unblock the bot) first.",
+                names=names,
+            )
+        )
+    await _say(bot, tap.chat_id, "\n".join(lines))
+
+
+async def _invite_participants(services: Services, bot: Bot, opened: Round) -> list[str]:
+    """A private message with a Start button to every participant; the names of those unreachable."""
+    unreachable = []
+    for member in await services.repo.members_of(opened.cohort_id, "participant"):
+        person = await services.repo.get_person(member.user_id)
+        t = translator(language_for(services, person, None))
+        text = t(
+            "📋 A questionnaire is open for you: “{title}”.",
+            title=escape(_title(services, t, opened)),
+        )
+        if opened.deadline is not None:
+            text += "\n" + t(
+                "Please answer before {date}.", date=opened.deadline.strftime("%d/%m/%Y")
+            )
+        name = person.display_name if person else str(member.user_id)
+        if person is not None and not person.reachable:
+            unreachable.append(name)
+            continue
+        try:
+            await telegram_io.send(
+                bot, member.user_id, Reply(text, ((_menu(t("Start ▶️"), "round", str(opened.id)),),))
+            )
+        except telegram_io.UnreachableError:
+            await services.repo.set_reachable(member.user_id, False, services.clock())
+            unreachable.append(name)
+    return unreachable
+
+
+async def _announce_in_groups(services: Services, bot: Bot, opened: Round, t: Translator) -> None:
+    link = f"https://t.me/{services.bot_username}?start=r{opened.id}"
+    for chat in await services.repo.chats_of_cohort(opened.cohort_id):
+        text = t(
+            "📋 “{title}” is open. Answer in a private chat with me:",
+            title=escape(_title(services, t, opened)),
+        )
+        try:
+            await telegram_io.send(
+                bot, chat.chat_id, Reply(text, ((Button(t("Answer ▶️"), url=link),),))
+            )
+        except telegram_io.UnreachableError:
+            log.warning("cannot post in group %s any more", chat.chat_id)
+
+
+# ---- /status and /close ---------------------------------------------------------------------
+
+
+async def on_status(update: Update, context: Context) -> None:
+    found = await _command(update, context, "status")
+    if found is not None:
+        services, user, chat_id, cohort_id = found
+        in_group = update.effective_chat is not None and update.effective_chat.type != "private"
+        t = await t_for(services, user)
+        await _send_status(services, context.bot, t, chat_id, cohort_id, with_names=not in_group)
+
+
+@menu_action("status")
+async def _status_for(tap: Tap) -> str | None:
+    cohort_id = int(_parse(tap.argument).get("c", "0") or 0)
+    refusal = await _tap_allowed(tap, cohort_id, Action.VIEW_STATUS)
+    if refusal:
+        return refusal
+    await _send_status(
+        tap.services, tap.bot, await t_for(tap.services, tap.user), tap.chat_id, cohort_id
+    )
+    return None
+
+
+async def _send_status(
+    services: Services,
+    bot: Bot,
+    t: Translator,
+    chat_id: int,
+    cohort_id: int,
+    *,
+    with_names: bool = True,
+) -> None:
+    """Who has answered; names only in private (a group sees the counts, not who is late)."""
+    rounds = await services.repo.open_rounds_of_cohort(CohortId(cohort_id))
+    if not rounds:
+        await _say(bot, chat_id, t("No questionnaire is open in this cohort. Open one with /open."))
+        return
+    blocks = []
+    for found in rounds:
+        status = await services.repo.round_status(found.id)
+        names = await services.repo.member_names(CohortId(cohort_id)) if with_names else None
+        blocks.append(
+            "\n".join(
+                [
+                    "<b>"
+                    + escape(_title(services, t, found))
+                    + "</b> "
+                    + t("(round {number})", number=found.id),
+                    t("✅ Finished: {count}", count=len(status.finished))
+                    + _list(names, status.finished),
+                    t("⏳ In progress: {count}", count=len(status.active))
+                    + _list(names, status.active),
+                    t("💤 Not started: {count}", count=len(status.not_started))
+                    + _list(names, status.not_started),
+                ]
+            )
+        )
+    await _say(bot, chat_id, "\n\n".join(blocks))
+
+
+def _list(names: Mapping[UserId, str] | None, users: tuple[UserId, ...]) -> str:
+    if not users or names is None:
+        return ""
+    return " — " + ", ".join(escape(names.get(u, str(u))) for u in users)
+
+
+async def on_close(update: Update, context: Context) -> None:
+    found = await _command(update, context, "close")
+    if found is None:
+        return
+    services, user, chat_id, cohort_id = found
+    t = await t_for(services, user)
+    rounds = await services.repo.open_rounds_of_cohort(cohort_id)
+    if not rounds:
+        await _say(context.bot, chat_id, t("No questionnaire is open in this cohort."))
+        return
+    rows = [(_menu(_title(services, t, r) + f" ({r.id})", "close", f"r{r.id}"),) for r in rounds]
+    await _say(context.bot, chat_id, t("Which questionnaire do you want to close?"), *rows)
+
+
+@menu_action("close")
+async def _close_step(tap: Tap) -> str | None:
+    choice = _parse(tap.argument)
+    found = await tap.services.repo.get_round(RoundId(int(choice.get("r", "0") or 0)))
+    if found is None:
+        return None
+    refusal = await _tap_allowed(tap, found.cohort_id, Action.CLOSE_ROUND)
+    if refusal:
+        return refusal
+    t = await t_for(tap.services, tap.user)
+    title = escape(_title(tap.services, t, found))
+    if "!" not in choice:
+        confirm = _menu(t("Close it 🔒"), "close", f"r{found.id}:!")
+        await _edit_menu(
+            tap,
+            t("Close “{title}”? Nobody will be able to answer it any more.", title=title),
+            [(confirm,), (_menu(t("Cancel"), "drop"),)],
+        )
+        return None
+    if found.status == "open":
+        now = tap.services.clock()
+        await close_round(tap.services, tap.bot, found.id)
+        await tap.services.repo.record_audit(
+            UserId(tap.user.id), "close_round", found.cohort_id, {"round": found.id}, now
+        )
+    status = await tap.services.repo.round_status(found.id)
+    await _edit_menu(
+        tap,
+        t.plural(
+            "“{title}” is closed: {count} person answered.",
+            "“{title}” is closed: {count} people answered.",
+            len(status.submitted),
+            title=title,
+        ),
+        [],
+    )
+    return None

@@ -1,0 +1,35 @@
+"""What every handler needs, built once at start and kept in the Application's bot_data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from telegram.ext import CallbackContext
+
+from bot.flowbook import FlowBook
+from bot.locks import ChatLocks
+from bot.settings import Settings
+from storage.repository import Repository
+
+SERVICES_KEY = "services"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    repo: Repository
+    flows: FlowBook
+    locks: ChatLocks = field(default_factory=ChatLocks)
+    clock: Callable[[], datetime] = utc_now
+    bot_username: str = ""
+
+
+def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:
+    return cast(Services, context.application.bot_data[SERVICES_KEY])

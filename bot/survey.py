@@ -1,0 +1,263 @@
+"""A questionnaire in private chat: load → step → commit → show, one participant at a time.
+
+Rule: the answer is on disk before anything is sent. `drive` commits the engine's new state, its
+answers and the update_id in one transaction; only then does `Presenter` touch Telegram. An update
+that Telegram delivers again finds its update_id stored and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from telegram import Bot
+
+from bot import telegram_io
+from bot.i18n import Translator, translator
+from bot.render import Reply, answered_reply, ask_reply, finish_text, review_reply, say_text
+from bot.services import Services
+from flows.effects import Ask, Effect, Finish, RecordAnswer, RetractAnswer, Review, Say, Stale
+from flows.engine import Outcome, step
+from flows.events import Event, Started, TimedOut
+from flows.schema import Flow
+from flows.state import SessionState
+from flows.views import answer_view, summary
+from storage.models import (
+    AnswerWrite,
+    ApplyResult,
+    Round,
+    RoundId,
+    Session,
+    SessionStatus,
+    UpdateId,
+)
+
+log = logging.getLogger(__name__)
+
+# Input mistakes made with a button are answered with a toast: a new message would only clutter.
+TOAST_KEYS = frozenset(
+    {
+        "choose_at_least",
+        "choose_at_most",
+        "cannot_skip",
+        "cannot_go_back",
+        "items_needed",
+        "items_full",
+    }
+)
+_STATUS: dict[str, SessionStatus] = {
+    "submitted": "submitted",
+    "cancelled": "cancelled",
+    "timed_out": "timed_out",
+}
+
+
+@dataclass
+class Shown:
+    """What the shell did for an update: the toast a button press should get, if any."""
+
+    toast: str | None = None
+    duplicate: bool = False
+    sent: list[int] = field(default_factory=list)
+
+
+async def drive(
+    services: Services,
+    bot: Bot,
+    session: Session,
+    event: Event,
+    update_id: int | None,
+    *,
+    via_button: bool = False,
+) -> Shown:
+    """Apply `event` to `session`, commit, then show the outcome. Call with the chat's lock held."""
+    flow = services.flows.get(session.state["flow_id"], session.flow_version)
+    before = SessionState.from_json(session.state)
+    found = await services.repo.get_round(session.round_id)
+    if found is not None and is_closed(found, services.clock()) and not before.is_finished:
+        event = TimedOut(at=services.clock())  # late answers are refused, the earlier ones kept
+    outcome = step(flow, before, event)
+    anonymous = found is not None and found.anonymous
+    if await _commit(services, session, outcome, update_id, anonymous) is ApplyResult.DUPLICATE:
+        log.info("update %s was handled before: nothing changes", update_id)
+        return Shown(duplicate=True)
+    presenter = Presenter(services, bot, flow, session, before, outcome, via_button)
+    return await presenter.run()
+
+
+async def _commit(
+    services: Services,
+    session: Session,
+    outcome: Outcome,
+    update_id: int | None,
+    anonymous: bool,
+) -> ApplyResult:
+    """State, answers and update_id in one transaction (a finished session only notes the id)."""
+    known_update = UpdateId(update_id) if update_id is not None else None
+    if not session.is_active:
+        if known_update is None:
+            return ApplyResult.APPLIED
+        fresh = await services.repo.mark_update_processed(known_update, services.clock())
+        return ApplyResult.APPLIED if fresh else ApplyResult.DUPLICATE
+    status = _status_of(outcome, session)
+    state = outcome.state
+    if anonymous and status != "active":
+        # The stored session names the person: once finished it must not also hold the answers.
+        state = state.evolve(answers={}, skipped=frozenset())
+    return await services.repo.apply_step(
+        known_update,
+        session.id,
+        state.to_json(),
+        [
+            AnswerWrite(e.step, e.value, e.detail)
+            for e in outcome.effects
+            if isinstance(e, RecordAnswer)
+        ],
+        [e.step for e in outcome.effects if isinstance(e, RetractAnswer)],
+        services.clock(),
+        status=status,
+    )
+
+
+def is_closed(found: Round, now: datetime) -> bool:
+    return found.status == "closed" or (found.deadline is not None and found.deadline <= now)
+
+
+def _status_of(outcome: Outcome, session: Session) -> SessionStatus:
+    for effect in outcome.effects:
+        if isinstance(effect, Finish):
+            return _STATUS[effect.outcome]
+    return session.status
+
+
+@dataclass
+class Presenter:
+    """Turns one outcome's effects into Telegram calls, after the commit."""
+
+    services: Services
+    bot: Bot
+    flow: Flow
+    session: Session
+    before: SessionState
+    outcome: Outcome
+    via_button: bool
+    shown: Shown = field(default_factory=Shown)
+
+    @property
+    def t(self) -> Translator:
+        return translator(self.outcome.state.language)
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.session.user_id)
+
+    async def run(self) -> Shown:
+        prompt = self.session.prompt_message_id
+        settled = False
+        for effect in self.outcome.effects:
+            if not settled and prompt is not None and _moves_on(effect):
+                await self._settle(prompt)
+                settled = True
+            prompt = await self._show(effect, prompt)
+        if prompt != self.session.prompt_message_id:
+            await self.services.repo.set_prompt_message(self.session.id, prompt)
+        return self.shown
+
+    async def _show(self, effect: Effect, prompt: int | None) -> int | None:
+        match effect:
+            case Ask(refresh=True):
+                if prompt is not None:
+                    reply = ask_reply(self.t, self.flow, self.session.id, effect)
+                    await telegram_io.edit_buttons(self.bot, self.chat_id, prompt, reply)
+                return prompt
+            case Ask(progress=None):
+                await self._send(ask_reply(self.t, self.flow, self.session.id, effect))
+                return prompt
+            case Ask():
+                return await self._send(ask_reply(self.t, self.flow, self.session.id, effect))
+            case Review():
+                return await self._send(review_reply(self.t, self.flow, self.session.id, effect))
+            case Finish():
+                await self._send(Reply(finish_text(self.t, effect)))
+                return None
+            case Say():
+                await self._say(effect)
+            case Stale():
+                self.shown.toast = self.t("This question is no longer current.")
+            case RecordAnswer() | RetractAnswer():
+                pass
+        return prompt
+
+    async def _say(self, say: Say) -> None:
+        text = say_text(self.t, say)
+        if say.key == "already_finished" and self.outcome.state.outcome == "timed_out":
+            text = self.t("This questionnaire is closed. The answers you gave are kept, thank you.")
+        elif say.key == "already_finished" and self.outcome.state.outcome == "cancelled":
+            text = self.t("You left this questionnaire. Thank you for the answers you gave.")
+        if self.via_button and say.key in TOAST_KEYS:
+            self.shown.toast = text
+        else:
+            await self._send(Reply(text))
+
+    async def _settle(self, prompt: int) -> None:
+        """The question on screen is done with: show its answer and take its buttons away."""
+        cursor = self.before.cursor
+        state = self.outcome.state
+        if self.before.phase in ("asking", "detail") and cursor is not None:
+            answered = cursor in state.answers and any(
+                isinstance(e, RecordAnswer) and e.step == cursor for e in self.outcome.effects
+            )
+            skipped = cursor in state.skipped and cursor not in self.before.skipped
+            if (answered or skipped) and self.flow.step_by_id(cursor).kind != "collect":
+                view = answer_view(self.flow, state, self.flow.step_by_id(cursor))
+                await telegram_io.edit(
+                    self.bot, self.chat_id, prompt, answered_reply(self.t, self.flow, view)
+                )
+                return
+        await telegram_io.edit_buttons(self.bot, self.chat_id, prompt, None)
+
+    async def _send(self, reply: Reply) -> int | None:
+        try:
+            message = await telegram_io.send(self.bot, self.chat_id, reply)
+        except telegram_io.UnreachableError:
+            await self.services.repo.set_reachable(
+                self.session.user_id, False, self.services.clock()
+            )
+            return None
+        if message is None:
+            return None
+        self.shown.sent.append(message.message_id)
+        return message.message_id
+
+
+def _moves_on(effect: Effect) -> bool:
+    """Does this effect replace the question on screen (rather than comment on it)?"""
+    return isinstance(effect, Review | Finish) or (isinstance(effect, Ask) and not effect.refresh)
+
+
+async def close_round(services: Services, bot: Bot, round_id: RoundId) -> None:
+    """Close a round and end its sessions now: late answers are refused, anonymous ones scrubbed.
+
+    Each participant still answering is told, in their language, that their answers are kept.
+    """
+    await services.repo.close_round(round_id, services.clock())
+    for session in await services.repo.active_sessions_of_round(round_id):
+        async with services.locks.hold(int(session.user_id)):
+            fresh = await services.repo.get_session(session.id)
+            if fresh is not None and fresh.is_active:
+                await drive(services, bot, fresh, TimedOut(at=services.clock()), None)
+
+
+def summary_of_review(services: Services, session: Session) -> Review | None:
+    """The review on screen, rebuilt from the stored state (None when not reviewing)."""
+    state = SessionState.from_json(session.state)
+    if state.phase != "review":
+        return None
+    flow = services.flows.get(state.flow_id, session.flow_version)
+    return Review(summary(flow, state), state.revision)
+
+
+async def begin(services: Services, bot: Bot, session: Session, update_id: int | None) -> Shown:
+    """Open or resume a session where the participant left it."""
+    return await drive(services, bot, session, Started(at=services.clock()), update_id)

@@ -1,0 +1,97 @@
+"""Sending, editing and answering through Telegram, with Telegram's failures taken in hand.
+
+Rule: by the time anything is sent, the answer is committed. A failed send is logged and never
+undoes it: Telegram errors stop here, except the ones a caller must know about (the person
+blocked the bot: `Unreachable`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.render import Reply
+
+log = logging.getLogger(__name__)
+TEXT_LIMIT = 4096
+
+
+class UnreachableError(Exception):
+    """The person blocked the bot, or never started it: nothing can be sent to them."""
+
+
+def markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.text, callback_data=b.data, url=b.url) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+def fit(text: str) -> str:
+    # Telegram refuses longer texts; a cut summary is better than no message at all.
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+
+
+async def send(bot: Bot, chat_id: int, reply: Reply) -> Message | None:
+    """Send `reply`; None if it could not be sent (logged).
+
+    Raises:
+        UnreachableError: the chat blocked the bot or never started it.
+    """
+    try:
+        return await bot.send_message(
+            chat_id,
+            fit(reply.text),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup(reply),
+            disable_web_page_preview=True,
+        )
+    except Forbidden as error:
+        raise UnreachableError(str(error)) from error
+    except TelegramError:
+        log.exception("could not send a message to chat %s", chat_id)
+        return None
+
+
+async def edit(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:
+    """Replace a message's text and buttons (an identical edit is not an error)."""
+    try:
+        await bot.edit_message_text(
+            fit(reply.text),
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup(reply),
+            disable_web_page_preview=True,
+        )
+    except BadRequest as error:
+        _unless_not_modified(error, chat_id, message_id)
+    except TelegramError:
+        log.exception("could not edit message %s in chat %s", message_id, chat_id)
+
+
+async def edit_buttons(bot: Bot, chat_id: int, message_id: int, reply: Reply | None) -> None:
+    """Replace only a message's buttons (None removes them)."""
+    try:
+        await bot.edit_message_reply_markup(
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=markup(reply) if reply is not None else None,
+        )
+    except BadRequest as error:
+        _unless_not_modified(error, chat_id, message_id)
+    except TelegramError:
+        log.exception("could not edit the buttons of message %s in chat %s", message_id, chat_id)
+
+
+def _unless_not_modified(error: BadRequest, chat_id: int, message_id: int) -> None:
+    if "not modified" in error.message:
+        return
+    log.warning("could not edit message %s in chat %s: %s", message_id, chat_id, error.message)
