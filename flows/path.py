@@ -74,10 +74,10 @@ def _relevance(flow: Flow, state: SessionState, pending_from: int | None) -> lis
     positions = flow.positions
 
     def lookup(step_id: str) -> Found:
-        index = positions.get(StepId(step_id))
+        index = positions.get(step_id)
         if index is None or index >= len(result) or result[index] is False:
             return MISSING
-        answer = state.answers.get(StepId(step_id))
+        answer = state.answers.get(step_id)  # type: ignore[call-overload]  # a StepId at run time
         if answer is not None:
             return Given(answer.value)
         if step_id in state.skipped:

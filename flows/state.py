@@ -7,7 +7,8 @@ records the flow's version, so a stored session can be read back by a later rele
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from typing import Any, Literal, cast
 
 from flows.effects import AnswerValue, FinishOutcome
@@ -48,7 +49,11 @@ class SessionState:
         return self.phase == "finished"
 
     def evolve(self, **changes: Any) -> SessionState:
-        return replace(self, **changes)
+        # Straight to the constructor: `dataclasses.replace` re-inspects every field, and the
+        # engine evolves a state several times per step.
+        fields = {name: getattr(self, name) for name in _FIELDS}
+        fields.update(changes)
+        return SessionState(**fields)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +94,9 @@ class SessionState:
             revision=int(data.get("revision", 0)),
             outcome=data.get("outcome"),
         )
+
+
+_FIELDS = tuple(f.name for f in dataclass_fields(SessionState))
 
 
 def _value(raw: Any) -> AnswerValue:
