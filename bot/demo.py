@@ -91,6 +91,7 @@ class Stage:
         self._bot: contextlib.AsyncExitStack | None = None
         self._printed: dict[int, int] = {}
         self._taps: dict[int, list[tuple[int, str]]] = {}  # chat → (last message id then, line)
+        self._section: str | None = None
 
     async def start_bot(self) -> None:
         stack = contextlib.AsyncExitStack()
@@ -105,21 +106,30 @@ class Stage:
             await self._bot.aclose()
             self._bot = None
 
-    async def show(self, chat_id: int, title: str) -> None:
-        """Print the chat's messages not printed yet."""
+    async def show(self, chat_id: int, title: str | None = None) -> None:
+        """Print the chat's messages not printed yet, as they first appeared (before any edit)."""
         await self.client.wait_idle()
         messages = await self.client.messages(chat_id)
         new = [m for m in messages if m.message_id > self._printed.get(chat_id, 0)]
-        if not new:
-            return
-        print(f"\n┌─ {title}")
+        if title is not None and title != self._section:
+            self.end_section()
+            print(f"\n┌─ {title}")
+            self._section = title
         taps = self._taps.pop(chat_id, [])
+        shown_now = {m.message_id for m in new}
+        for line in (line for after, line in taps if after not in shown_now):
+            print(line)  # a tap on a message printed earlier comes before what it caused
         for message in new:
-            print(_render(message, chat_id))
+            print(_render(message))
             for line in (line for after, line in taps if after == message.message_id):
                 print(line)
-        print("└" + "─" * 60)
-        self._printed[chat_id] = max(m.message_id for m in messages)
+        if messages:
+            self._printed[chat_id] = max(m.message_id for m in messages)
+
+    def end_section(self) -> None:
+        if self._section is not None:
+            print("└" + "─" * 60)
+            self._section = None
 
     async def tap(
         self, user_id: int, action: str, argument: str = "", chat_id: int | None = None
@@ -148,6 +158,7 @@ class Stage:
                 await self.client.wait_idle()
             else:
                 await self.tap(user_id, *move)
+            await self.show(user_id)  # each message as it first appears, buttons included
 
 
 def _matches(data: str | None, action: str, argument: str) -> bool:
@@ -161,14 +172,12 @@ def _matches(data: str | None, action: str, argument: str) -> bool:
     )
 
 
-def _render(message: ChatMessage, chat_id: int) -> str:
+def _render(message: ChatMessage) -> str:
     who = "🤖 bot" if message.from_bot else NAMES.get(message.sender_id, str(message.sender_id))
     text = unescape(re.sub(r"<[^>]+>", "", message.content))
     lines = [f"│ {who}: " + text.replace("\n", "\n│   ")]
     if message.buttons:
         lines.append("│   " + "  ".join(f"[{b.text}]" for row in message.buttons for b in row))
-    if message.edited and message.from_bot:
-        lines[0] += "   (edited)"
     return "\n".join(lines)
 
 
@@ -229,6 +238,7 @@ async def _workshop(stage: Stage) -> None:
     await _answer(stage, ANA, ANA_ANSWERS, "Ana answers (French)")
     await _answer(stage, BRAM, BRAM_ANSWERS, "Bram answers (Dutch), with a typo on a number")
     await _answer(stage, CHLOE, CHLOE_FIRST_HALF, "Chloé answers four questions, then stops")
+    stage.end_section()
     print("\n… the bot is stopped and started again on the same database …")
     await stage.stop_bot()
     await stage.start_bot()
@@ -242,6 +252,7 @@ async def _workshop(stage: Stage) -> None:
     )
     await client.send_command(FATOU, "status")
     await stage.show(FATOU, "Fatou asks who has answered")
+    stage.end_section()
 
 
 async def _join(
@@ -264,7 +275,8 @@ async def _join(
 async def _answer(
     stage: Stage, user_id: int, moves: Sequence[Move], title: str, *, start: bool = True
 ) -> None:
+    await stage.show(user_id, title)
     if start:  # the Start button of the private invitation the bot sent
         await stage.tap(user_id, "round")
+        await stage.show(user_id)
     await stage.play(user_id, moves)
-    await stage.show(user_id, title)

@@ -339,7 +339,7 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
                 names=names,
             )
         )
-    await _say(bot, tap.chat_id, "\n".join(lines))
+    await _edit_menu(tap, "\n".join(lines), [])  # the wizard's message becomes the result
 
 
 async def _invite_participants(services: Services, bot: Bot, opened: Round) -> list[str]:
