@@ -6,7 +6,15 @@ recomputed from the answers, so they can never disagree with them.
 
 from __future__ import annotations
 
-from flows.conditions import MISSING, PENDING, Found, Given, Predicate, compile_condition
+from flows.conditions import (
+    MISSING,
+    PENDING,
+    Found,
+    Given,
+    Predicate,
+    compile_condition,
+    referenced_steps,
+)
 from flows.schema import ANSWERABLE_KINDS, Flow, Step, StepId
 from flows.state import SessionState
 
@@ -24,6 +32,17 @@ class _Compiled:
             None if step.when is None else compile_condition(step.when) for step in flow.steps
         ]
         self.answerable = [is_answerable(step) for step in flow.steps]
+        self.conditional = [index for index, step in enumerate(flow.steps) if step.when is not None]
+        # The latest step each condition reads: only conditions reading at or after a cursor can
+        # come out differently while later answers are still pending.
+        self.latest_read = [
+            -1
+            if step.when is None
+            else max(
+                flow.positions.get(ref, len(flow.steps)) for ref in referenced_steps(step.when)
+            )
+            for step in flow.steps
+        ]
 
 
 _COMPILED: dict[int, _Compiled] = {}
@@ -58,24 +77,34 @@ def relevance(
             and pending == pending_from
         ):
             return result
-    result = _relevance(flow, state, pending_from)
+    settled = None if pending_from is None else relevance(flow, state)
+    result = _relevance(flow, state, pending_from, settled)
     _RECENT.insert(0, (flow, state.answers, state.skipped, pending_from, result))
     del _RECENT[_RECENT_SIZE:]
     return result
 
 
-def _relevance(flow: Flow, state: SessionState, pending_from: int | None) -> list[bool | None]:
+def _relevance(
+    flow: Flow,
+    state: SessionState,
+    pending_from: int | None,
+    settled: list[bool | None] | None,
+) -> list[bool | None]:
     """For each step: does it apply (True), not (False), or not known yet (None)?
 
     With `pending_from`, unvisited steps at or after that index may still be answered, which
     leaves conditions on them unknown; without it, every unanswered step counts as missing.
+    Given the `settled` answer (no pending steps), only conditions that read a step at or after
+    `pending_from` are evaluated again: the others cannot come out differently.
     """
-    result: list[bool | None] = []
+    compiled = _compiled(flow)
     positions = flow.positions
+    result: list[bool | None] = list(settled) if settled is not None else []
+    current = 0  # conditions only look back: a step at or after this one is not decided yet
 
     def lookup(step_id: str) -> Found:
         index = positions.get(step_id)
-        if index is None or index >= len(result) or result[index] is False:
+        if index is None or index >= current or result[index] is False:
             return MISSING
         answer = state.answers.get(step_id)  # type: ignore[call-overload]  # a StepId at run time
         if answer is not None:
@@ -86,7 +115,14 @@ def _relevance(flow: Flow, state: SessionState, pending_from: int | None) -> lis
             return PENDING
         return MISSING
 
-    for predicate in _compiled(flow).when:
+    if settled is not None and pending_from is not None:
+        for index in compiled.conditional:
+            if compiled.latest_read[index] >= pending_from:
+                current = index
+                result[index] = compiled.when[index](lookup)  # type: ignore[misc]  # conditional
+        return result
+    for index, predicate in enumerate(compiled.when):
+        current = index
         result.append(True if predicate is None else predicate(lookup))
     return result
 
