@@ -235,9 +235,11 @@ async def _survey_button(
     services: Services, bot: Bot, query: CallbackQuery, button: SurveyButton, update_id: int
 ) -> str | None:
     session = await services.repo.get_session(SessionId(button.session_id))
-    t = await t_for(services, query.from_user)
     if session is None or session.user_id != query.from_user.id:
+        t = await t_for(services, query.from_user)
         return t("This button is no longer valid.")
+    # The session knows its language: no need to look the person up on every answer.
+    t = translator(language_of(session.state.get("language"), services.settings.default_language))
     if button.action == "e" and button.argument in ("", "-"):
         return await _toggle_edit_picker(services, bot, session, button, t)
     shown = await drive(

@@ -12,6 +12,7 @@ from telegram.ext import CallbackContext
 from bot.flowbook import FlowBook
 from bot.locks import ChatLocks
 from bot.settings import Settings
+from storage.models import Round, RoundId
 from storage.repository import Repository
 
 SERVICES_KEY = "services"
@@ -29,6 +30,20 @@ class Services:
     locks: ChatLocks = field(default_factory=ChatLocks)
     clock: Callable[[], datetime] = utc_now
     bot_username: str = ""
+    # Rounds change only through this process (the database lock keeps it the only one), so the
+    # survey path can skip a read per answer; `forget_round` is called whenever one changes.
+    _rounds: dict[int, Round] = field(default_factory=dict)
+
+    async def round(self, round_id: RoundId) -> Round | None:
+        known = self._rounds.get(round_id)
+        if known is None:
+            known = await self.repo.get_round(round_id)
+            if known is not None:
+                self._rounds[round_id] = known
+        return known
+
+    def forget_round(self, round_id: RoundId) -> None:
+        self._rounds.pop(round_id, None)
 
 
 def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -74,7 +74,7 @@ async def drive(
     """Apply `event` to `session`, commit, then show the outcome. Call with the chat's lock held."""
     flow = services.flows.get(session.state["flow_id"], session.flow_version)
     before = SessionState.from_json(session.state)
-    found = await services.repo.get_round(session.round_id)
+    found = await services.round(session.round_id)
     if found is not None and is_closed(found, services.clock()) and not before.is_finished:
         event = TimedOut(at=services.clock())  # late answers are refused, the earlier ones kept
     outcome = step(flow, before, event)
@@ -242,6 +242,7 @@ async def close_round(services: Services, bot: Bot, round_id: RoundId) -> None:
     Each participant still answering is told, in their language, that their answers are kept.
     """
     await services.repo.close_round(round_id, services.clock())
+    services.forget_round(round_id)
     for session in await services.repo.active_sessions_of_round(round_id):
         async with services.locks.hold(int(session.user_id)):
             fresh = await services.repo.get_session(session.id)
