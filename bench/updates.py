@@ -138,8 +138,16 @@ class RecordingRequest(BaseRequest):
         pass
 
     async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, **_: Any
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        del method, read_timeout, write_timeout, connect_timeout, pool_timeout  # nothing waits
         name = url.rsplit("/", 1)[-1]
         self.calls[name] += 1
         params: Json = {}
@@ -516,7 +524,7 @@ async def counted_round(rig: BotRig) -> Counter[str]:
     calls: Counter[str] = Counter()
     taps = await rig.open_round(timed=False)
     repo = rig.services.repo
-    rig.services.repo = CountingRepository(repo, calls)  # type: ignore[assignment]
+    rig.services.repo = CountingRepository(repo, calls)
     try:
         await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps)
     finally:
@@ -646,7 +654,7 @@ async def _profile_answers(rig: FloorRig | BotRig) -> tuple[Counter[str], pstats
     profiler.disable()
     stats = pstats.Stats(profiler)
     areas: Counter[str] = Counter()
-    for (path, _, name), (_, _, own, _, callers) in stats.stats.items():  # type: ignore[attr-defined]
+    for (path, _, name), (_, _, own, _, callers) in stats.stats.items():  # type: ignore[attr-defined]  # untyped in typeshed
         if "'poll' of 'select.epoll'" in name:
             areas["loop idle (all waiting for SQLite)"] += own
         elif path == "~" and callers:  # a builtin: its time goes to whoever called it
@@ -660,7 +668,7 @@ async def _profile_answers(rig: FloorRig | BotRig) -> tuple[Counter[str], pstats
 def _own_functions(stats: pstats.Stats) -> list[tuple[tuple[str, int, str], Any]]:
     mine = [
         (key, row)
-        for key, row in stats.stats.items()  # type: ignore[attr-defined]
+        for key, row in stats.stats.items()  # type: ignore[attr-defined]  # untyped in typeshed
         if any(key[0].startswith(str(ROOT / package)) for package in ("bot", "flows", "storage"))
     ]
     return sorted(mine, key=lambda item: -item[1][3])
@@ -733,7 +741,7 @@ def main(argv: Sequence[str]) -> None:
         flows_dir.mkdir()
         (flows_dir / f"{FLOW_ID}.yaml").write_text(bench_flow_text(), encoding="utf-8")
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
+            _env_file=None,  # pydantic-settings' init-only option: ignore any .env here
             bot_token=SecretStr(TOKEN),
             database_path=Path(tmp) / "bilan.db",
             rate_limiter=False,
