@@ -83,7 +83,19 @@ def _kind_fields(
 
 
 def options_of(flow: Flow, state: SessionState, step: Step) -> tuple[OptionView, ...]:
-    lang, fallback = state.language, flow.default_language
+    # A step's buttons depend only on the step and the language; steps are immutable, so they
+    # are built once (the engine shows a question at nearly every step).
+    key = (id(step), state.language)
+    known = _OPTIONS.get(key)
+    if known is None or known[0] is not step:
+        known = _OPTIONS[key] = (step, _build_options(step, state.language, flow.default_language))
+    return known[1]
+
+
+_OPTIONS: dict[tuple[int, str], tuple[Step, tuple[OptionView, ...]]] = {}
+
+
+def _build_options(step: Step, lang: Language, fallback: Language) -> tuple[OptionView, ...]:
     match step:
         case ChoiceStep() | MultiStep():
             return tuple(
