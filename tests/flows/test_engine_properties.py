@@ -8,6 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from flows import path
 from flows.effects import AnswerValue, Effect, Finish, RecordAnswer, RetractAnswer
 from flows.engine import step
 from flows.events import (
@@ -117,6 +118,17 @@ class Conversation(RuleBasedStateMachine):
     @rule(kind=st.sampled_from([TimedOut, Cancelled]))
     def end(self, kind: type[TimedOut]) -> None:
         self.apply(kind(AT))
+
+    @invariant()
+    def cached_relevance_equals_a_full_computation(self) -> None:
+        # The engine reuses earlier results (incremental and pending variants): they must agree
+        # with computing everything afresh, for the settled path and for progress alike.
+        assert path.relevance(self.flow, self.state) == path._relevance(
+            self.flow, self.state, None, None
+        )
+        for cursor in range(len(self.flow.steps)):
+            fresh = path._relevance(self.flow, self.state, cursor, None)
+            assert path.relevance(self.flow, self.state, cursor) == fresh
 
     @invariant()
     def state_round_trips_through_json(self) -> None:
