@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -152,6 +153,9 @@ async def _ask_name(services: Services, bot: Bot, user: User, t: Translator) -> 
 
 @menu_action("jname")
 async def _telegram_name(tap: Tap) -> str | None:
+    if not await _at_step(tap, "name"):
+        t = await t_for(tap.services, tap.user)
+        return t("This button is no longer valid.")
     await _drop_buttons(tap)
     await _name_given(tap.services, tap.bot, tap.user, tap.user.full_name[:NAME_MAX], tap.update_id)
     return None
@@ -192,6 +196,9 @@ async def _name_given(services: Services, bot: Bot, user: User, name: str, updat
 
 @menu_action("jorg")
 async def _no_organisation(tap: Tap) -> str | None:
+    if not await _at_step(tap, "organisation"):
+        t = await t_for(tap.services, tap.user)
+        return t("This button is no longer valid.")
     await _drop_buttons(tap)
     await _organisation_given(tap.services, tap.bot, tap.user, "", tap.update_id)
     return None
@@ -273,7 +280,8 @@ async def _consented(tap: Tap) -> str | None:
             )
         ),
     )
-    await offer_open_rounds(services, tap.bot, user, tap.update_id, quiet=True)
+    # The join consumed this update's id: what follows is a consequence, not the update itself.
+    await offer_open_rounds(services, tap.bot, user, None, quiet=True)
     return None
 
 
@@ -296,10 +304,23 @@ async def _declined(tap: Tap) -> str | None:
     return None
 
 
-async def handle_text(services: Services, bot: Bot, user: User, text: str, update_id: int) -> bool:
-    """Typed text during onboarding (a name, an organisation); False when no dialog is open."""
+async def handle_text(
+    services: Services,
+    bot: Bot,
+    user: User,
+    text: str,
+    update_id: int,
+    session_since: datetime | None = None,
+) -> bool:
+    """Typed text during onboarding (a name, an organisation); False when no dialog is open.
+
+    A questionnaire touched after the onboarding began keeps the text: an invitation opened and
+    left aside must not swallow the answers of a questionnaire in progress.
+    """
     dialog = await services.repo.get_dialog(UserId(user.id))
     if dialog is None or dialog.kind != JOIN:
+        return False
+    if session_since is not None and session_since > dialog.updated_at:
         return False
     t = translator(dialog.payload.get("language", services.settings.default_language))
     step, value = dialog.payload.get("step"), " ".join(text.split())
@@ -317,6 +338,12 @@ async def handle_text(services: Services, bot: Bot, user: User, text: str, updat
     else:
         await telegram_io.send(bot, user.id, Reply(t("Please answer with the buttons above.")))
     return True
+
+
+async def _at_step(tap: Tap, step: str) -> bool:
+    """Is the person's onboarding at `step`? (A button of another invitation may still show.)"""
+    dialog = await tap.services.repo.get_dialog(UserId(tap.user.id))
+    return dialog is not None and dialog.kind == JOIN and dialog.payload.get("step") == step
 
 
 async def _drop_buttons(tap: Tap) -> None:

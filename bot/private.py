@@ -183,11 +183,12 @@ async def on_private_text(update: Update, context: Context) -> None:
     if user is None or message is None or message.text is None:
         return
     async with services.locks.hold(user.id):
+        session = await current_session(services, user.id)
+        since = session.updated_at if session is not None else None
         if await onboarding.handle_text(
-            services, context.bot, user, message.text, update.update_id
+            services, context.bot, user, message.text, update.update_id, since
         ):
             return
-        session = await current_session(services, user.id)
         if session is None:
             t = await t_for(services, user)
             await telegram_io.send(

@@ -44,7 +44,7 @@ async def _say(bot: Bot, chat_id: int, text: str, *rows: tuple[Button, ...]) -> 
 
 
 async def start_round(
-    services: Services, bot: Bot, user: User, round_id: int, update_id: int
+    services: Services, bot: Bot, user: User, round_id: int, update_id: int | None
 ) -> None:
     """Open (or resume) the participant's session in `round_id`."""
     t = await t_for(services, user)
@@ -84,7 +84,7 @@ def _is_open(services: Services, found: Round) -> bool:
 
 
 async def offer_open_rounds(
-    services: Services, bot: Bot, user: User, update_id: int, *, quiet: bool = False
+    services: Services, bot: Bot, user: User, update_id: int | None, *, quiet: bool = False
 ) -> None:
     """After /start with nothing in progress: the rounds waiting for this person, or a welcome."""
     t = await t_for(services, user)
@@ -304,6 +304,14 @@ async def _drop(tap: Tap) -> str | None:
 async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
     services, bot, now = tap.services, tap.bot, tap.services.clock()
     flow = services.flows.get(flow_id)
+    already = await services.repo.open_rounds_of_cohort(CohortId(cohort_id))
+    if any(r.flow_id == flow.id for r in already):  # a double tap, or a second facilitator
+        t = await t_for(services, tap.user)
+        title = escape(_flow_title(services, t, flow.id))
+        await _edit_menu(
+            tap, t("“{title}” is already open in this cohort. /close closes it.", title=title), []
+        )
+        return
     deadline = now + timedelta(days=days) if days else None
     opened = await services.repo.open_round(
         CohortId(cohort_id),
@@ -487,7 +495,7 @@ async def _close_step(tap: Tap) -> str | None:
         return None
     if found.status == "open":
         now = tap.services.clock()
-        await close_round(tap.services, tap.bot, found.id)
+        await close_round(tap.services, tap.bot, found.id, in_background=True)
         await tap.services.repo.record_audit(
             UserId(tap.user.id), "close_round", found.cohort_id, {"round": found.id}, now
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ class Services:
     # Rounds change only through this process (the database lock keeps it the only one), so the
     # survey path can skip a read per answer; `forget_round` is called whenever one changes.
     _rounds: dict[int, Round] = field(default_factory=dict)
+    background: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def round(self, round_id: RoundId) -> Round | None:
         known = self._rounds.get(round_id)

@@ -7,6 +7,7 @@ that Telegram delivers again finds its update_id stored and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -236,18 +237,34 @@ def _moves_on(effect: Effect) -> bool:
     return isinstance(effect, Review | Finish) or (isinstance(effect, Ask) and not effect.refresh)
 
 
-async def close_round(services: Services, bot: Bot, round_id: RoundId) -> None:
-    """Close a round and end its sessions now: late answers are refused, anonymous ones scrubbed.
+async def close_round(
+    services: Services, bot: Bot, round_id: RoundId, *, in_background: bool = False
+) -> None:
+    """Close a round and end its sessions: late answers are refused, anonymous ones scrubbed.
 
     Each participant still answering is told, in their language, that their answers are kept.
+    `in_background` ends the sessions in a task of their own: a handler holding its own chat's
+    lock must not wait for other chats' locks (two facilitators closing at once would deadlock).
     """
     await services.repo.close_round(round_id, services.clock())
     services.forget_round(round_id)
+    if not in_background:
+        await _end_sessions(services, bot, round_id)
+        return
+    task = asyncio.create_task(_end_sessions(services, bot, round_id))
+    services.background.add(task)  # held until done: the loop keeps only weak references
+    task.add_done_callback(services.background.discard)
+
+
+async def _end_sessions(services: Services, bot: Bot, round_id: RoundId) -> None:
     for session in await services.repo.active_sessions_of_round(round_id):
-        async with services.locks.hold(int(session.user_id)):
-            fresh = await services.repo.get_session(session.id)
-            if fresh is not None and fresh.is_active:
-                await drive(services, bot, fresh, TimedOut(at=services.clock()), None)
+        try:
+            async with services.locks.hold(int(session.user_id)):
+                fresh = await services.repo.get_session(session.id)
+                if fresh is not None and fresh.is_active:
+                    await drive(services, bot, fresh, TimedOut(at=services.clock()), None)
+        except Exception:  # one broken session must not leave the others open
+            log.exception("could not end session %s of closed round %s", session.id, round_id)
 
 
 def summary_of_review(services: Services, session: Session) -> Review | None:

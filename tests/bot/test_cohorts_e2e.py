@@ -249,3 +249,23 @@ async def test_language_data_copy_and_forgetting(world: BotWorld) -> None:
     assert await world.repo.repo.memberships_of(UserId(ANA)) == []
     person = await world.repo.repo.get_person(UserId(ANA))
     assert person is None or person.organisation in (None, "—")
+
+
+async def test_joining_while_a_round_is_open_starts_it_and_a_second_open_is_refused(
+    world: BotWorld,
+) -> None:
+    client = world.client
+    await client.create_user("Fatou", user_id=FATOU, language_code="en")
+    await client.create_user("Ana", user_id=ANA, language_code="en")
+    code = await create_cohort(world)
+    for _ in range(2):  # the second time is a double tap, or a co-facilitator doing the same
+        await client.send_command(FATOU, "open")
+        await world.tap(
+            FATOU, next(t for t in (await world.last(FATOU)).button_texts if "atisfaction" in t)
+        )
+        await world.tap(FATOU, en("No deadline"))
+        await world.tap(FATOU, en("Open it ✅"))
+    assert "already open" in (await world.last(FATOU)).content
+    assert len(await world.repo.repo.open_rounds_of_cohort(1)) == 1  # type: ignore[arg-type]
+    await join(world, ANA, code, "en", None)
+    assert "Question 1/13" in (await world.last(ANA)).content, "the open round starts at once"
