@@ -28,6 +28,7 @@ from sandbox.server import SandboxServer
 from sandbox.views import ChatMessage
 
 FATOU, ANA, BRAM, CHLOE = 101, 201, 202, 203
+QUIET = 0.25  # seconds without a Bot API call before the bot counts as done (fsync is invisible)
 GROUP = -1001
 NAMES = {FATOU: "Fatou (facilitator)", ANA: "Ana", BRAM: "Bram", CHLOE: "Chloé"}
 # What each participant answers, as (button action, argument) or typed text.
@@ -108,7 +109,7 @@ class Stage:
 
     async def show(self, chat_id: int, title: str | None = None) -> None:
         """Print the chat's messages not printed yet, as they first appeared (before any edit)."""
-        await self.client.wait_idle()
+        await self.client.wait_idle(quiet=QUIET)
         messages = await self.client.messages(chat_id)
         new = [m for m in messages if m.message_id > self._printed.get(chat_id, 0)]
         if title is not None and title != self._section:
@@ -135,27 +136,32 @@ class Stage:
         self, user_id: int, action: str, argument: str = "", chat_id: int | None = None
     ) -> None:
         """Press the button with this callback action on the bot's latest message that has it."""
-        await self.client.wait_idle()
+        await self.client.wait_idle(quiet=QUIET)
         chat = chat_id or user_id
-        for message in reversed(await self.client.messages(chat)):
-            for row in message.buttons:
-                for button in row:
-                    if _matches(button.callback_data, action, argument):
-                        latest = max(m.message_id for m in await self.client.messages(chat))
-                        line = f"│ {NAMES.get(user_id, user_id)} taps [{button.text}]"
-                        self._taps.setdefault(chat, []).append((latest, line))
-                        await self.client.press_button(
-                            user_id, message, data=button.callback_data, chat_id=chat
-                        )
-                        await self.client.wait_idle()
-                        return
-        raise RuntimeError(f"no button {action}:{argument} in chat {chat}")
+
+        def has_it(message: ChatMessage) -> bool:
+            return any(
+                _matches(b.callback_data, action, argument) for row in message.buttons for b in row
+            )
+
+        found = next((m for m in reversed(await self.client.messages(chat)) if has_it(m)), None)
+        if found is None:  # the bot may still be writing to disk: the sandbox cannot see that
+            found = await self.client.wait_for_message(chat, has_it, since_last_action=False)
+        button = next(
+            b for row in found.buttons for b in row if _matches(b.callback_data, action, argument)
+        )
+        latest = max(m.message_id for m in await self.client.messages(chat))
+        self._taps.setdefault(chat, []).append(
+            (latest, f"│ {NAMES.get(user_id, user_id)} taps [{button.text}]")
+        )
+        await self.client.press_button(user_id, found, data=button.callback_data, chat_id=chat)
+        await self.client.wait_idle(quiet=QUIET)
 
     async def play(self, user_id: int, moves: Sequence[Move]) -> None:
         for move in moves:
             if isinstance(move, str):
                 await self.client.send_text(user_id, move)
-                await self.client.wait_idle()
+                await self.client.wait_idle(quiet=QUIET)
             else:
                 await self.tap(user_id, *move)
             await self.show(user_id)  # each message as it first appears, buttons included

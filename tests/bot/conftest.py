@@ -22,6 +22,7 @@ from sandbox.views import ChatMessage
 from storage.models import CohortId, Round, UserId
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+QUIET = 0.25  # seconds without a Bot API call before the bot counts as done
 
 
 @dataclass
@@ -81,28 +82,37 @@ class BotWorld:
 
     async def last(self, chat_id: int) -> ChatMessage:
         """The bot's latest message in a chat (after the bot has gone quiet)."""
-        await self.client.wait_idle()
+        await self.idle()
         mine = [m for m in await self.client.messages(chat_id) if m.from_bot and not m.deleted]
         assert mine, f"the bot wrote nothing in chat {chat_id}"
         return mine[-1]
 
     async def tap(self, user_id: int, text: str, chat_id: int | None = None) -> str:
-        """Press the button `text` on the bot's latest message that has it."""
-        await self.client.wait_idle()
+        """Press the button `text` on the bot's latest message that has it (waiting for it)."""
+        await self.idle()
         chat = chat_id or user_id
         for message in reversed(await self.client.messages(chat)):
             if message.from_bot and text in message.button_texts:
-                query = await self.client.press_button(user_id, message, text=text, chat_id=chat)
-                await self.client.wait_idle()
-                return query
-        raise AssertionError(f"no button {text!r} in chat {chat}")
+                break
+        else:  # the bot may still be committing (the sandbox cannot see the disk): wait for it
+            message = await self.client.wait_for_message(
+                chat, lambda m: m.from_bot and text in m.button_texts, since_last_action=False
+            )
+        query = await self.client.press_button(user_id, message, text=text, chat_id=chat)
+        await self.idle()
+        return query
+
+    async def idle(self) -> None:
+        # The sandbox sees Bot API calls, not the bot's durable commits: under load an fsync can
+        # outlast a short quiet window, so the tests wait for a longer one.
+        await self.client.wait_idle(quiet=QUIET)
 
     async def say(self, user_id: int, text: str) -> None:
         await self.client.send_text(user_id, text)
-        await self.client.wait_idle()
+        await self.idle()
 
     async def texts(self, chat_id: int) -> list[str]:
-        await self.client.wait_idle()
+        await self.idle()
         return [m.content for m in await self.client.messages(chat_id) if m.from_bot]
 
 

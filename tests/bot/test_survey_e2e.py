@@ -16,7 +16,7 @@ FACILITATOR, ANA, BRAM = 1001, 2001, 2002
 
 
 async def bot_messages(world: BotWorld, chat_id: int) -> list[str]:
-    await world.client.wait_idle()
+    await world.idle()
     return [m.content for m in await world.client.messages(chat_id) if m.from_bot]
 
 
@@ -152,7 +152,7 @@ async def test_a_stale_button_gets_a_toast(world: BotWorld) -> None:
     assert "Question 2/13" in shown.content
     older = [m for m in await world.client.messages(ANA) if m.from_bot and "3" in m.button_texts]
     query = await world.client.press_button(ANA, older[0], text="3")
-    await world.client.wait_idle()
+    await world.idle()
     assert (await world.client.callback_answer(query)).text == "This question is no longer current."
     assert first.message_id != shown.message_id
 
@@ -175,12 +175,12 @@ async def test_restart_mid_survey_loses_nothing_and_counts_nothing_twice(
     await world.client.clear_faults()
     assert await world.client.pending_updates() >= 1, "the update was not confirmed"
     await world.start()
-    await world.client.wait_idle()
+    await world.idle()
     assert await world.client.pending_updates() == 0
     answers = await stored(world, opened, ANA)
     assert answers == {"nps": 10, "support_sessions": 4, "support_coaching": 3}
     await world.client.send_text(ANA, "bonjour")  # any message resumes where she was
-    await world.client.wait_idle()
+    await world.idle()
     assert (await world.last(ANA)).content == translator("fr")(
         "Please answer with the buttons above."
     )
@@ -216,7 +216,7 @@ async def test_a_bug_gets_an_apology_never_a_traceback(
     finally:
         database.close()
     await world.client.send_text(ANA, "hello")
-    await world.client.wait_idle()
+    await world.idle()
     reply = (await world.last(ANA)).content
     assert reply == translator("en")(
         "Sorry, something went wrong on my side. Your answers so far are safe; please try again in a moment."
