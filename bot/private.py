@@ -257,7 +257,12 @@ async def _toggle_edit_picker(
     if review is None or review.revision != button.revision or session.prompt_message_id is None:
         return t("This question is no longer current.")
     if button.argument == "-":
-        reply = review_reply(t, services.flows.get(session.state["flow_id"]), session.id, review)
+        reply = review_reply(
+            t,
+            services.flows.get(session.state["flow_id"], session.flow_version),
+            session.id,
+            review,
+        )
     else:
         reply = Reply("", edit_picker(t, session.id, review))
     await telegram_io.edit_buttons(bot, session.user_id, session.prompt_message_id, reply)
