@@ -40,10 +40,7 @@ class SurveyButton:
     argument: str = ""
 
     def encode(self) -> str:
-        data = f"s|{self.session_id}|{self.revision}|{self.action}|{self.argument}"
-        if len(data.encode()) > MAX_BYTES:
-            raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
-        return data
+        return _checked(f"s|{self.session_id}|{self.revision}|{self.action}|{self.argument}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +51,13 @@ class MenuButton:
     argument: str = ""
 
     def encode(self) -> str:
-        data = f"m|{self.action}|{self.argument}"
-        if len(data.encode()) > MAX_BYTES:
-            raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
-        return data
+        return _checked(f"m|{self.action}|{self.argument}")
+
+
+def _checked(data: str) -> str:
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+    return data
 
 
 def decode(data: str) -> SurveyButton | MenuButton | None:

@@ -96,18 +96,18 @@ async def handle_start(
     return True
 
 
-async def _prompt(services: Services, bot: Bot, user_id: int, reply: Reply) -> None:
-    """Send the next onboarding question; the previous one loses its buttons."""
-    dialog = await services.repo.get_dialog(UserId(user_id))
-    if dialog is None:
-        return
-    previous = dialog.payload.get("prompt")
+async def _prompt(
+    services: Services, bot: Bot, user_id: int, payload: dict[str, Any], reply: Reply
+) -> None:
+    """Send the next onboarding question (after `payload` was stored); the previous one loses
+    its buttons."""
+    previous = payload.get("prompt")
     if isinstance(previous, int):
         await telegram_io.edit_buttons(bot, user_id, previous, None)
     message = await telegram_io.send(bot, user_id, reply)
     if message is not None:
-        payload = {**dialog.payload, "prompt": message.message_id}
-        await services.repo.set_dialog(UserId(user_id), dialog.kind, payload, services.clock())
+        remembered = {**payload, "prompt": message.message_id}
+        await services.repo.set_dialog(UserId(user_id), JOIN, remembered, services.clock())
 
 
 def _welcome(t: Translator, cohort_name: str) -> str:
@@ -129,22 +129,22 @@ async def _language_chosen(tap: Tap) -> str | None:
         t = await t_for(tap.services, tap.user)
         return t("This button is no longer valid.")
     language: Language = tap.argument
-    if (
-        await _advance(tap.services, tap.user, tap.update_id, language=language, step="name")
-        is None
-    ):
+    payload = await _advance(tap.services, tap.user, tap.update_id, language=language, step="name")
+    if payload is None:
         return None
-    await _drop_buttons(tap)
-    await _ask_name(tap.services, tap.bot, tap.user, translator(language))
+    await tap.drop_buttons()
+    await _ask_name(tap.services, tap.bot, tap.user, payload)
     return None
 
 
-async def _ask_name(services: Services, bot: Bot, user: User, t: Translator) -> None:
+async def _ask_name(services: Services, bot: Bot, user: User, payload: dict[str, Any]) -> None:
+    t = translator(payload["language"])
     button = Button(t("Use “{name}”", name=user.full_name[:40]), MenuButton("jname").encode())
     await _prompt(
         services,
         bot,
         user.id,
+        payload,
         Reply(
             t("What name should your group see? Type it, or use your Telegram name."), ((button,),)
         ),
@@ -156,7 +156,7 @@ async def _telegram_name(tap: Tap) -> str | None:
     if not await _at_step(tap, "name"):
         t = await t_for(tap.services, tap.user)
         return t("This button is no longer valid.")
-    await _drop_buttons(tap)
+    await tap.drop_buttons()
     await _name_given(tap.services, tap.bot, tap.user, tap.user.full_name[:NAME_MAX], tap.update_id)
     return None
 
@@ -185,6 +185,7 @@ async def _name_given(services: Services, bot: Bot, user: User, name: str, updat
         services,
         bot,
         user.id,
+        payload,
         Reply(
             t(
                 "Which organisation or project do you represent? (for example your enterprise, your school or your collective)"
@@ -199,7 +200,7 @@ async def _no_organisation(tap: Tap) -> str | None:
     if not await _at_step(tap, "organisation"):
         t = await t_for(tap.services, tap.user)
         return t("This button is no longer valid.")
-    await _drop_buttons(tap)
+    await tap.drop_buttons()
     await _organisation_given(tap.services, tap.bot, tap.user, "", tap.update_id)
     return None
 
@@ -210,10 +211,11 @@ async def _organisation_given(
     payload = await _advance(services, user, update_id, organisation=organisation, step="privacy")
     if payload is None:
         return
-    await _ask_consent(services, bot, user.id, translator(payload["language"]))
+    await _ask_consent(services, bot, user.id, payload)
 
 
-async def _ask_consent(services: Services, bot: Bot, chat_id: int, t: Translator) -> None:
+async def _ask_consent(services: Services, bot: Bot, chat_id: int, payload: dict[str, Any]) -> None:
+    t = translator(payload["language"])
     notice = "\n\n".join(
         [
             "<b>" + t("Your data") + "</b>",
@@ -230,7 +232,7 @@ async def _ask_consent(services: Services, bot: Bot, chat_id: int, t: Translator
         (Button(t("I agree ✅"), MenuButton("jok").encode()),),
         (Button(t("No thanks"), MenuButton("jno").encode()),),
     )
-    await _prompt(services, bot, chat_id, Reply(notice, rows))
+    await _prompt(services, bot, chat_id, payload, Reply(notice, rows))
 
 
 @menu_action("jok")
@@ -243,7 +245,7 @@ async def _consented(tap: Tap) -> str | None:
         t = await t_for(services, user)
         return t("This button is no longer valid.")
     p = dialog.payload
-    await _drop_buttons(tap)
+    await tap.drop_buttons()
     result = await services.repo.join_cohort(
         CohortId(int(p["cohort"])),
         UserId(user.id),
@@ -287,7 +289,7 @@ async def _consented(tap: Tap) -> str | None:
 
 @menu_action("jno")
 async def _declined(tap: Tap) -> str | None:
-    await _drop_buttons(tap)
+    await tap.drop_buttons()
     await tap.services.repo.clear_dialog(
         UserId(tap.user.id), tap.services.clock(), UpdateId(tap.update_id)
     )
@@ -344,9 +346,3 @@ async def _at_step(tap: Tap, step: str) -> bool:
     """Is the person's onboarding at `step`? (A button of another invitation may still show.)"""
     dialog = await tap.services.repo.get_dialog(UserId(tap.user.id))
     return dialog is not None and dialog.kind == JOIN and dialog.payload.get("step") == step
-
-
-async def _drop_buttons(tap: Tap) -> None:
-    message = tap.query.message
-    if message is not None:
-        await telegram_io.edit_buttons(tap.bot, message.chat.id, message.message_id, None)

@@ -42,6 +42,12 @@ class Tap:
         message = self.query.message
         return message.chat.id if message is not None else self.user.id
 
+    async def drop_buttons(self) -> None:
+        """The tapped message is done with: its buttons go."""
+        message = self.query.message
+        if message is not None:
+            await telegram_io.edit_buttons(self.bot, message.chat.id, message.message_id, None)
+
 
 MenuAction = Callable[[Tap], Awaitable[str | None]]  # returns the toast, if any
 MENU: dict[str, MenuAction] = {}
@@ -272,7 +278,7 @@ async def _toggle_edit_picker(
 @menu_action("cancel")
 async def _confirm_cancel(tap: Tap) -> str | None:
     session = await tap.services.repo.get_session(SessionId(int(tap.argument or 0)))
-    await _drop_buttons(tap)
+    await tap.drop_buttons()
     if session is None or session.user_id != tap.user.id or not session.is_active:
         return None
     await drive(tap.services, tap.bot, session, Cancelled(tap.services.clock()), tap.update_id)
@@ -281,14 +287,8 @@ async def _confirm_cancel(tap: Tap) -> str | None:
 
 @menu_action("resume")
 async def _keep_going(tap: Tap) -> str | None:
-    await _drop_buttons(tap)
+    await tap.drop_buttons()
     session = await tap.services.repo.get_session(SessionId(int(tap.argument or 0)))
     if session is not None and session.user_id == tap.user.id and session.is_active:
         await begin(tap.services, tap.bot, session, tap.update_id)
     return None
-
-
-async def _drop_buttons(tap: Tap) -> None:
-    message = tap.query.message
-    if message is not None:
-        await telegram_io.edit_buttons(tap.bot, message.chat.id, message.message_id, None)

@@ -47,11 +47,6 @@ TOAST_KEYS = frozenset(
         "items_full",
     }
 )
-_STATUS: dict[str, SessionStatus] = {
-    "submitted": "submitted",
-    "cancelled": "cancelled",
-    "timed_out": "timed_out",
-}
 
 
 @dataclass
@@ -128,7 +123,7 @@ def is_closed(found: Round, now: datetime) -> bool:
 def _status_of(outcome: Outcome, session: Session) -> SessionStatus:
     for effect in outcome.effects:
         if isinstance(effect, Finish):
-            return _STATUS[effect.outcome]
+            return effect.outcome  # a finish outcome is the session's final status
     return session.status
 
 

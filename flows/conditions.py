@@ -35,29 +35,7 @@ Lookup = Callable[[str], Found]
 
 def evaluate(condition: Condition, lookup: Lookup) -> bool | None:
     """True, False, or None when it depends on an answer still to come."""
-    match condition:
-        case Answered(answered=step):
-            found = lookup(step)
-            return None if found is PENDING else isinstance(found, Given)
-        case Compare():
-            found = lookup(condition.answer)
-            if isinstance(found, Given):
-                return _compare(condition.operator, found.value, condition.operand)
-            return None if found is PENDING else False
-        case AllOf(all=parts):
-            results = [evaluate(part, lookup) for part in parts]
-            if False in results:
-                return False
-            return None if None in results else True
-        case AnyOf(any=parts):
-            results = [evaluate(part, lookup) for part in parts]
-            if True in results:
-                return True
-            return None if None in results else False
-        case Not(not_=inner):
-            result = evaluate(inner, lookup)
-            return None if result is None else not result
-    raise AssertionError(f"unknown condition {condition!r}")
+    return compile_condition(condition)(lookup)
 
 
 def _compare(operator: str, value: Any, operand: Any) -> bool:
@@ -132,9 +110,9 @@ def compile_condition(condition: Condition) -> Predicate:
         case Compare():
             return _compiled_compare(condition.answer, condition.operator, condition.operand)
         case AllOf(all=parts):
-            return _compiled_all([compile_condition(part) for part in parts])
+            return _combined([compile_condition(part) for part in parts], decisive=False)
         case AnyOf(any=parts):
-            return _compiled_any([compile_condition(part) for part in parts])
+            return _combined([compile_condition(part) for part in parts], decisive=True)
         case Not(not_=inner):
             negated = compile_condition(inner)
 
@@ -156,27 +134,16 @@ def _compiled_compare(step: str, operator: str, operand: Any) -> Predicate:
     return compare
 
 
-def _compiled_all(parts: list[Predicate]) -> Predicate:
-    def every(lookup: Lookup) -> bool | None:
+def _combined(parts: list[Predicate], *, decisive: bool) -> Predicate:
+    """`all` (one False decides) or `any` (one True decides); else unknown if a part is."""
+
+    def combined(lookup: Lookup) -> bool | None:
         unknown = False
         for part in parts:
             result = part(lookup)
-            if result is False:
-                return False
+            if result is decisive:
+                return decisive
             unknown = unknown or result is None
-        return None if unknown else True
+        return None if unknown else not decisive
 
-    return every
-
-
-def _compiled_any(parts: list[Predicate]) -> Predicate:
-    def some(lookup: Lookup) -> bool | None:
-        unknown = False
-        for part in parts:
-            result = part(lookup)
-            if result is True:
-                return True
-            unknown = unknown or result is None
-        return None if unknown else False
-
-    return some
+    return combined
