@@ -1,7 +1,8 @@
 """Opening SQLite connections with the project's settings, and running work on their thread.
 
-Rule: this is the only module that touches aiosqlite's internals, and it touches exactly one:
-running a plain function on the connection's own thread. aiosqlite's public calls cost one
+Rule: this is the only module that touches aiosqlite's internals, and it touches two: running
+a plain function on the connection's own thread, and waiting for that thread after a failed
+open. aiosqlite's public calls cost one
 thread round trip per statement (about 80 µs); a group commit of 70 steps runs about 350
 statements, so the round trips alone would cap throughput near the disk's single-commit rate.
 Running the whole batch in one trip keeps the cost at one fsync per batch.
@@ -9,6 +10,7 @@ Running the whole batch in one trip keeps the cost at one fsync per batch.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -53,8 +55,10 @@ async def connect(path: Path, purpose: Purpose, synchronous: Synchronous) -> aio
     try:
         # isolation_level=None: the store writes BEGIN/COMMIT itself; Python's implicit
         # transactions would otherwise open a deferred one behind our back.
-        db = await aiosqlite.connect(path, isolation_level=None)
+        db = aiosqlite.connect(path, isolation_level=None)
+        await db
     except sqlite3.Error as error:
+        await _worker_stopped(db)
         raise translate(error, path, "opening it") from error
     try:
         await run_sync(db, lambda conn: _configure(conn, path, purpose, synchronous))
@@ -62,6 +66,16 @@ async def connect(path: Path, purpose: Purpose, synchronous: Synchronous) -> aio
         await db.close()
         raise
     return db
+
+
+async def _worker_stopped(db: aiosqlite.Connection) -> None:
+    """Wait for the worker thread of a connection that failed to open.
+
+    aiosqlite stops it without waiting; the thread then hands a result to this event loop. If
+    the loop closed first (a short-lived loop: a CLI command, a test), the thread dies with
+    "Event loop is closed" on its way out.
+    """
+    await asyncio.to_thread(db._thread.join, 5.0)
 
 
 def _configure(

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import sqlite3
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from storage import (
     UserId,
     open_repository,
 )
+from storage.connection import connect
 from tests.storage.conftest import ROOT, at, build_world, child_command
 
 
@@ -44,6 +46,16 @@ async def test_a_missing_directory_is_one_line(tmp_path: Path) -> None:
     message = assert_one_line(caught.value)
     assert "nowhere" in message
     assert "does not exist" in message
+
+
+async def test_a_failed_open_leaves_no_thread_behind(tmp_path: Path) -> None:
+    # A worker thread still running when a short-lived loop closes dies with "Event loop is
+    # closed": the open must not return before its thread has stopped.
+    (tmp_path / "bilan.db").mkdir()
+    with pytest.raises(DatabaseOpenError):
+        await connect(tmp_path / "bilan.db", "write", "FULL")
+    workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+    assert [t for t in workers if t.is_alive()] == []
 
 
 async def test_a_directory_in_place_of_the_file_is_one_line(tmp_path: Path) -> None:
