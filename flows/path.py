@@ -43,6 +43,10 @@ class _Compiled:
             )
             for step in flow.steps
         ]
+        self.referenced: tuple[str, ...] = tuple(
+            sorted({ref for step in flow.steps if step.when for ref in referenced_steps(step.when)})
+        )
+        self.known: dict[tuple[object, ...], _Path] = {}
 
 
 _COMPILED: dict[int, _Compiled] = {}
@@ -59,29 +63,69 @@ def is_visited(state: SessionState, step_id: str) -> bool:
     return step_id in state.answers or step_id in state.skipped
 
 
+class _Path:
+    """One relevance result and what is derived from it alone, each worked out once."""
+
+    __slots__ = ("applies", "progress")
+
+    def __init__(self, applies: list[bool | None]) -> None:
+        self.applies = applies
+        self.progress: tuple[int, int] | None = None  # for the cursor it was computed pending from
+
+
 # One step asks for the same relevance several times (progress, back, next, branches closed).
 # States are immutable, so the answers object identifies the result; holding the keys alive means
 # an id can never be reused while it is in here.
-_RECENT: list[tuple[Flow, object, frozenset[StepId], int | None, list[bool | None]]] = []
-_RECENT_SIZE = 6
+_RECENT: dict[tuple[int, int, int, int | None], tuple[Flow, object, frozenset[StepId], _Path]] = {}
+_RECENT_SIZE = 64
+_KNOWN_SIZE = 1024
+_SKIPPED = ("skipped",)  # not a value any answer can have: values are never tuples
 
 
 def relevance(
     flow: Flow, state: SessionState, pending_from: int | None = None
 ) -> list[bool | None]:
-    for known_flow, answers, skipped, pending, result in _RECENT:
-        if (
-            known_flow is flow
-            and answers is state.answers
-            and skipped is state.skipped
-            and pending == pending_from
-        ):
-            return result
-    settled = None if pending_from is None else relevance(flow, state)
-    result = _relevance(flow, state, pending_from, settled)
-    _RECENT.insert(0, (flow, state.answers, state.skipped, pending_from, result))
-    del _RECENT[_RECENT_SIZE:]
-    return result
+    return _path(flow, state, pending_from).applies
+
+
+def _path(flow: Flow, state: SessionState, pending_from: int | None) -> _Path:
+    identity = (id(flow), id(state.answers), id(state.skipped), pending_from)
+    recent = _RECENT.get(identity)
+    if recent is not None:
+        return recent[3]
+    # Relevance reads nothing but the answers to the steps that conditions name: states that
+    # agree on those share a result, within a session (most answers change none of them) and
+    # across sessions (everyone who answered "yes" to the branching question).
+    compiled = _compiled(flow)
+    answers, skipped = state.answers, state.skipped
+    signature: list[object] = [pending_from]
+    for step_id in compiled.referenced:
+        answer = answers.get(step_id)  # type: ignore[call-overload]  # a StepId at run time
+        if answer is not None:
+            signature.append(_frozen(answer.value))
+        else:
+            signature.append(_SKIPPED if step_id in skipped else None)
+    key = tuple(signature)
+    known = compiled.known.get(key)
+    if known is None:
+        settled = None if pending_from is None else _path(flow, state, None).applies
+        known = _Path(_relevance(flow, state, pending_from, settled))
+        if len(compiled.known) >= _KNOWN_SIZE:
+            compiled.known.clear()
+        compiled.known[key] = known
+    if len(_RECENT) >= _RECENT_SIZE:
+        _RECENT.clear()
+    _RECENT[identity] = (flow, state.answers, state.skipped, known)
+    return known
+
+
+def _frozen(value: object) -> object:
+    # Hashable, and typed: 1, 1.0 and True are equal keys to a dict but not to every condition.
+    if type(value) is str:
+        return value
+    if isinstance(value, list):
+        return tuple(value)
+    return (type(value), value)
 
 
 def _relevance(
@@ -163,15 +207,18 @@ def previous_step(flow: Flow, state: SessionState) -> Step | None:
 
 def progress(flow: Flow, state: SessionState, cursor: int) -> tuple[int, int]:
     """(position, total) of the question at `cursor` among the questions of this path."""
-    applies = relevance(flow, state, pending_from=cursor)
-    answerable = _compiled(flow).answerable
-    before = sum(1 for index in range(cursor) if answerable[index] and applies[index] is True)
-    after = sum(
-        1
-        for index in range(cursor + 1, len(flow.steps))
-        if answerable[index] and applies[index] is not False
-    )
-    return before + 1, before + 1 + after
+    known = _path(flow, state, cursor)
+    if known.progress is None:
+        applies = known.applies
+        answerable = _compiled(flow).answerable
+        before = sum(1 for index in range(cursor) if answerable[index] and applies[index] is True)
+        after = sum(
+            1
+            for index in range(cursor + 1, len(flow.steps))
+            if answerable[index] and applies[index] is not False
+        )
+        known.progress = (before + 1, before + 1 + after)
+    return known.progress
 
 
 def steps_off_path(flow: Flow, state: SessionState) -> list[StepId]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from dataclasses import fields as dataclass_fields
 from typing import Any, Literal, cast
 
 from flows.effects import AnswerValue, FinishOutcome
@@ -49,11 +48,23 @@ class SessionState:
         return self.phase == "finished"
 
     def evolve(self, **changes: Any) -> SessionState:
-        # Straight to the constructor: `dataclasses.replace` re-inspects every field, and the
-        # engine evolves a state several times per step.
-        fields = {name: getattr(self, name) for name in _FIELDS}
-        fields.update(changes)
-        return SessionState(**fields)
+        # Spelled out rather than `dataclasses.replace`, which re-inspects every field: the
+        # engine evolves a state several times per step. A test checks every field is here.
+        get = changes.get
+        return SessionState(
+            flow_id=get("flow_id", self.flow_id),
+            flow_version=get("flow_version", self.flow_version),
+            language=get("language", self.language),
+            phase=get("phase", self.phase),
+            cursor=get("cursor", self.cursor),
+            answers=get("answers", self.answers),
+            skipped=get("skipped", self.skipped),
+            selected=get("selected", self.selected),
+            pending=get("pending", self.pending),
+            editing=get("editing", self.editing),
+            revision=get("revision", self.revision),
+            outcome=get("outcome", self.outcome),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,9 +105,6 @@ class SessionState:
             revision=int(data.get("revision", 0)),
             outcome=data.get("outcome"),
         )
-
-
-_FIELDS = tuple(f.name for f in dataclass_fields(SessionState))
 
 
 def _value(raw: Any) -> AnswerValue:

@@ -18,7 +18,6 @@ from flows.schema import (
     MultiStep,
     NpsStep,
     NumberStep,
-    Option,
     ScaleStep,
     Step,
     Text,
@@ -113,23 +112,35 @@ def _build_options(step: Step, lang: Language, fallback: Language) -> tuple[Opti
 def answer_view(flow: Flow, state: SessionState, step: Step) -> AnswerView:
     answer = state.answers.get(step.id)
     value: AnswerValue | None = answer.value if answer is not None else None
+    question, labels_by_id = _answer_texts(flow, state.language, step)
     labels: tuple[str, ...] = ()
-    if isinstance(step, ChoiceStep | MultiStep) and value is not None:
+    if labels_by_id and value is not None:
         chosen = value if isinstance(value, list) else [str(value)]
-        by_id: dict[str, Option] = {option.id: option for option in step.options}
-        labels = tuple(
-            by_id[option_id].label.resolve(state.language, flow.default_language)
-            for option_id in chosen
-            if option_id in by_id
-        )
+        labels = tuple(labels_by_id[option] for option in chosen if option in labels_by_id)
     return AnswerView(
         step=step.id,
         kind=step.kind,
-        question=step.text.resolve(state.language, flow.default_language),
+        question=question,
         value=value,
         labels=labels,
         detail=answer.detail if answer is not None else None,
     )
+
+
+def _answer_texts(flow: Flow, lang: Language, step: Step) -> tuple[str, dict[str, str]]:
+    """The question and its options' labels by id: built once per step and language, as every
+    review and finish shows the whole path again."""
+    key = (id(step), lang)
+    known = _ANSWER_TEXTS.get(key)
+    if known is None or known[0] is not step:
+        labels: dict[str, str] = {}
+        if isinstance(step, ChoiceStep | MultiStep):
+            labels = {o.id: o.label.resolve(lang, flow.default_language) for o in step.options}
+        known = _ANSWER_TEXTS[key] = (step, step.text.resolve(lang, flow.default_language), labels)
+    return known[1], known[2]
+
+
+_ANSWER_TEXTS: dict[tuple[int, str], tuple[Step, str, dict[str, str]]] = {}
 
 
 def summary(flow: Flow, state: SessionState) -> tuple[AnswerView, ...]:
