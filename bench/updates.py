@@ -375,8 +375,8 @@ class FloorRig:
             )
         return Taps()
 
-    def write_stats(self) -> tuple[int, int]:
-        return 0, 0
+    def write_stats(self) -> tuple[int, int, int]:
+        return 0, 0, 0
 
 
 def start_floor(users: list[Json]) -> FloorRig:
@@ -451,12 +451,13 @@ class BotRig:
             self.rounds.append((opened.id, taps))
         return taps
 
-    def write_stats(self) -> tuple[int, int]:
-        """(write requests, group commits) so far."""
+    def write_stats(self) -> tuple[int, int, int]:
+        """(write requests, group commits, requests queued without waiting) so far."""
         repo = self.services.repo
         if not isinstance(repo, SqliteRepository):
-            return 0, 0
-        return repo.write_stats.requests, repo.write_stats.batches
+            return 0, 0, 0
+        stats = repo.write_stats
+        return stats.requests, stats.batches, stats.queued
 
 
 async def start_bot(
@@ -519,17 +520,19 @@ class CountingRepository:
         return counted
 
 
-async def counted_round(rig: BotRig) -> Counter[str]:
-    """An untimed round, with the repository calls of the answers (not of /start) counted."""
+async def counted_round(rig: BotRig) -> tuple[Counter[str], int]:
+    """An untimed round, with the repository calls of the answers (not of /start) counted, and
+    how many of them read SQLite."""
     calls: Counter[str] = Counter()
     taps = await rig.open_round(timed=False)
     repo = rig.services.repo
+    reads = repo.reads if isinstance(repo, SqliteRepository) else 0
     rig.services.repo = CountingRepository(repo, calls)
     try:
         await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps)
     finally:
         rig.services.repo = repo
-    return calls
+    return calls, (repo.reads if isinstance(repo, SqliteRepository) else 0) - reads
 
 
 # ---- measuring ------------------------------------------------------------------------------
@@ -544,6 +547,7 @@ class Tally:
     calls: Counter[str] = field(default_factory=Counter)
     writes: int = 0
     commits: int = 0
+    queued: int = 0
 
     @property
     def rates(self) -> list[float]:
@@ -560,7 +564,7 @@ class Tally:
 async def timed_round(rig: FloorRig | BotRig, tally: Tally) -> None:
     """Open a round (not timed), then time the answers and count what they cost."""
     taps = await rig.open_round(timed=True)
-    calls, (writes, commits) = Counter(rig.rec.calls), rig.write_stats()
+    calls, (writes, commits, queued) = Counter(rig.rec.calls), rig.write_stats()
     run = await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps)
     after = rig.write_stats()
     tally.runs.append(run)
@@ -568,6 +572,7 @@ async def timed_round(rig: FloorRig | BotRig, tally: Tally) -> None:
     tally.calls += rig.rec.calls - calls
     tally.writes += after[0] - writes
     tally.commits += after[1] - commits
+    tally.queued += after[2] - queued
 
 
 class ProblemCounter(logging.Handler):
@@ -586,6 +591,7 @@ class Results:
     floor: Tally
     bot: Tally
     repo_calls: Counter[str]
+    repo_reads: int
     startup_ms: dict[str, float]
     stored: str
 
@@ -598,14 +604,15 @@ async def measure(args: argparse.Namespace, settings: Settings) -> Results:
         await floor.app.initialize()
         stack.push_async_callback(floor.app.shutdown)
         await timed_round(floor, Tally())  # warm-up
-        repo_calls = await counted_round(bot)  # warm-up, counting the repository calls
+        repo_calls, repo_reads = await counted_round(bot)  # warm-up, counting repository calls
         floor_tally, bot_tally = Tally(), Tally()
         for _ in range(args.repeats):
             await timed_round(floor, floor_tally)
             await timed_round(bot, bot_tally)
         if args.profile:
             await profiled_rounds(floor, bot)
-        return Results(floor_tally, bot_tally, repo_calls, bot.startup_ms, await check_stored(bot))
+        stored = await check_stored(bot)
+        return Results(floor_tally, bot_tally, repo_calls, repo_reads, bot.startup_ms, stored)
 
 
 # ---- profile --------------------------------------------------------------------------------
@@ -694,8 +701,16 @@ def report(results: Results, participants: int) -> None:
     print(f"  floor, for comparison:  {_per(floor.calls, floor.answers)}")
     print(f"repository calls per answer: {_per(results.repo_calls, participants * QUESTIONS)}")
     print(
-        f"durable writes per answer {bot.writes / bot.answers:.2f}, in "
-        f"{bot.commits / bot.answers:.2f} group commits (mean batch "
+        f"  of which read from SQLite: {results.repo_reads / (participants * QUESTIONS):.2f} "
+        "(active sessions are kept in memory, written through)"
+    )
+    awaited = bot.writes - bot.queued
+    print(
+        f"writes per answer {bot.writes / bot.answers:.2f}: {awaited / bot.answers:.2f} awaited "
+        f"until durable, {bot.queued / bot.answers:.2f} queued (the id of the message on screen),"
+    )
+    print(
+        f"  in {bot.commits / bot.answers:.2f} group commits per answer (mean batch "
         f"{bot.writes / max(1, bot.commits):.1f} writes, synchronous=FULL)"
     )
     _report_cpu(floor, bot)

@@ -6,6 +6,7 @@ hands over to `survey`, `onboarding` or a menu action. No handler talks SQL or r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -249,6 +250,12 @@ async def _survey_button(
     t = translator(language_of(session.state.get("language"), services.settings.default_language))
     if button.action == "e" and button.argument in ("", "-"):
         return await _toggle_edit_picker(services, bot, session, button, t)
+    tapped = query.message
+    if tapped is not None and button.revision == session.state.get("revision"):
+        # A current button was tapped on the question's own message: that message is the one
+        # to settle, whatever the stored id says (its write is not awaited, so a crash can
+        # lose it).
+        session = dataclasses.replace(session, prompt_message_id=tapped.message_id)
     shown = await drive(
         services, bot, session, event_of(button, services.clock()), update_id, via_button=True
     )

@@ -69,7 +69,7 @@ async def drive(
 ) -> Shown:
     """Apply `event` to `session`, commit, then show the outcome. Call with the chat's lock held."""
     flow = services.flows.get(session.state["flow_id"], session.flow_version)
-    before = SessionState.from_json(session.state)
+    before = services.state_of(session.state)
     found = await services.round(session.round_id)
     if found is not None and is_closed(found, services.clock()) and not before.is_finished:
         event = TimedOut(at=services.clock())  # late answers are refused, the earlier ones kept
@@ -101,10 +101,11 @@ async def _commit(
     if anonymous and status != "active":
         # The stored session names the person: once finished it must not also hold the answers.
         state = state.evolve(answers={}, skipped=frozenset())
-    return await services.repo.apply_step(
+    stored = state.to_json()
+    result = await services.repo.apply_step(
         known_update,
         session.id,
-        state.to_json(),
+        stored,
         [
             AnswerWrite(e.step, e.value, e.detail)
             for e in outcome.effects
@@ -114,6 +115,9 @@ async def _commit(
         services.clock(),
         status=status,
     )
+    if result is ApplyResult.APPLIED and status == "active":
+        services.remember_state(stored, state)
+    return result
 
 
 def is_closed(found: Round, now: datetime) -> bool:
@@ -157,7 +161,9 @@ class Presenter:
                 settled = True
             prompt = await self._show(effect, prompt)
         if prompt != self.session.prompt_message_id:
-            await self.services.repo.set_prompt_message(self.session.id, prompt)
+            # Queued, not awaited: the answer is already on disk, this only says which message
+            # to edit when the next answer is typed (a tap names its message itself).
+            self.services.repo.note_prompt_message(self.session.id, prompt)
         return self.shown
 
     async def _show(self, effect: Effect, prompt: int | None) -> int | None:

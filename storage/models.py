@@ -194,6 +194,7 @@ class WriteStats:
 
     batches: int
     requests: int
+    queued: int = 0  # of the requests, those nobody waited for (`submit_later`)
 
 
 def to_text(at: datetime) -> str:

@@ -296,6 +296,15 @@ class Repository(Protocol):
         """Raises: NotFoundError: unknown session."""
         ...
 
+    def note_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
+        """Like `set_prompt_message`, without waiting: the write is queued for the next commit.
+
+        For the survey's hot path, where the message id is a convenience (which message to edit
+        when a typed answer arrives), not an answer: a crash may lose it, and a failure of the
+        write is only logged. Reads of this process see it at once.
+        """
+        ...
+
     async def live_answers(self, session_id: SessionId) -> dict[str, AnswerRow]:
         """The session's live answers by step id; empty once an anonymous session finished.
 

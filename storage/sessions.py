@@ -231,6 +231,13 @@ def set_prompt_message(
         raise NotFoundError(f"no session with id {session_id}")
 
 
+def note_prompt_message(
+    conn: sqlite3.Connection, session_id: SessionId, message_id: int | None
+) -> None:
+    # Nobody waits for this one: a session gone meanwhile (forgotten, say) is no error.
+    conn.execute("UPDATE sessions SET prompt_message_id = ? WHERE id = ?", (message_id, session_id))
+
+
 def live_answers(conn: sqlite3.Connection, session_id: SessionId) -> dict[str, AnswerRow]:
     if get_session(conn, session_id) is None:
         raise NotFoundError(f"no session with id {session_id}")

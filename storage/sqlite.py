@@ -115,7 +115,7 @@ class SqliteRepository(SqliteStore, Repository):
         *,
         force: bool = False,
     ) -> Person:
-        return await self._write(
+        return await self._write_keeping_sessions(
             lambda conn: people.upsert_person(conn, user_id, display_name, language, at, force)
         )
 
@@ -123,17 +123,21 @@ class SqliteRepository(SqliteStore, Repository):
         return await self._read(lambda conn: people.get_person(conn, user_id))
 
     async def set_person_language(self, user_id: UserId, language: str, at: datetime) -> Person:
-        return await self._write(lambda conn: people.set_language(conn, user_id, language, at))
+        return await self._write_keeping_sessions(
+            lambda conn: people.set_language(conn, user_id, language, at)
+        )
 
     async def set_person_profile(
         self, user_id: UserId, display_name: str, organisation: str | None, at: datetime
     ) -> Person:
-        return await self._write(
+        return await self._write_keeping_sessions(
             lambda conn: people.set_profile(conn, user_id, display_name, organisation, at)
         )
 
     async def set_reachable(self, user_id: UserId, reachable: bool, at: datetime) -> None:
-        await self._write(lambda conn: people.set_reachable(conn, user_id, reachable, at))
+        await self._write_keeping_sessions(
+            lambda conn: people.set_reachable(conn, user_id, reachable, at)
+        )
 
     async def person_data(self, user_id: UserId) -> dict[str, Any]:
         return await self._read(lambda conn: privacy.person_data(conn, user_id))
@@ -154,14 +158,16 @@ class SqliteRepository(SqliteStore, Repository):
         update_id: UpdateId | None = None,
     ) -> ApplyResult:
         payload_json = to_json(payload)
-        return await self._write(
+        return await self._write_keeping_sessions(
             lambda conn: dialogs.set_dialog(conn, user_id, kind, payload_json, at, update_id)
         )
 
     async def clear_dialog(
         self, user_id: UserId, at: datetime, update_id: UpdateId | None = None
     ) -> ApplyResult:
-        return await self._write(lambda conn: dialogs.clear_dialog(conn, user_id, at, update_id))
+        return await self._write_keeping_sessions(
+            lambda conn: dialogs.clear_dialog(conn, user_id, at, update_id)
+        )
 
     # -- cohorts, members, chats -----------------------------------------------------------
     async def create_cohort(
@@ -293,7 +299,13 @@ class SqliteRepository(SqliteStore, Repository):
         )
 
     async def get_session(self, session_id: SessionId) -> Session | None:
-        return await self._read(lambda conn: sessions.get_session(conn, session_id))
+        known = self._sessions.get(session_id)
+        if known is not None:
+            return known
+        ticket = self._sessions.ticket(session_id)
+        found = await self._read(lambda conn: sessions.get_session(conn, session_id))
+        self._sessions.fill(ticket, found)
+        return found
 
     async def active_sessions_of(self, user_id: UserId) -> list[Session]:
         return await self._read(lambda conn: sessions.active_sessions_of(conn, user_id))
@@ -317,32 +329,50 @@ class SqliteRepository(SqliteStore, Repository):
     ) -> ApplyResult:
         encoded = [(answer.step_id, to_json(answer.value), answer.detail) for answer in recorded]
         state_json, dropped = to_json(new_state), list(retracted)
-        return await self._write(
-            lambda conn: sessions.apply_step(
-                conn,
-                update_id,
-                session_id,
-                state_json,
-                encoded,
-                dropped,
-                at,
-                status,
-                prompt_message_id,
+        try:
+            result = await self._writer.submit(
+                lambda conn: sessions.apply_step(
+                    conn,
+                    update_id,
+                    session_id,
+                    state_json,
+                    encoded,
+                    dropped,
+                    at,
+                    status,
+                    prompt_message_id,
+                )
             )
-        )
+        except BaseException:
+            self._sessions.forget(session_id)
+            raise
+        if result is ApplyResult.APPLIED:
+            self._sessions.stepped(session_id, new_state, status, prompt_message_id, at)
+        return result
 
     async def set_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
-        await self._write(lambda conn: sessions.set_prompt_message(conn, session_id, message_id))
+        await self._writer.submit(
+            lambda conn: sessions.set_prompt_message(conn, session_id, message_id)
+        )
+        self._sessions.prompt_shown(session_id, message_id)
+
+    def note_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
+        self._writer.submit_later(
+            lambda conn: sessions.note_prompt_message(conn, session_id, message_id)
+        )
+        self._sessions.prompt_shown(session_id, message_id)
 
     async def live_answers(self, session_id: SessionId) -> dict[str, AnswerRow]:
         return await self._read(lambda conn: sessions.live_answers(conn, session_id))
 
     # -- updates and audit -----------------------------------------------------------------
     async def mark_update_processed(self, update_id: UpdateId, at: datetime) -> bool:
-        return await self._write(lambda conn: updates.claim_update(conn, update_id, at))
+        return await self._write_keeping_sessions(
+            lambda conn: updates.claim_update(conn, update_id, at)
+        )
 
     async def prune_processed_updates(self, before: datetime) -> int:
-        return await self._write(lambda conn: updates.prune_updates(conn, before))
+        return await self._write_keeping_sessions(lambda conn: updates.prune_updates(conn, before))
 
     async def record_audit(
         self,

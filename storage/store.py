@@ -21,6 +21,7 @@ from storage.connection import run_sync
 from storage.errors import StoreClosedError, translate
 from storage.lock import InstanceLock
 from storage.models import WriteStats
+from storage.session_cache import SessionCache
 from storage.writer import GroupCommitWriter
 
 T = TypeVar("T")
@@ -43,7 +44,9 @@ class SqliteStore:
         self._write_db = write_db
         self._read_db = read_db
         self._writer = GroupCommitWriter(write_db, path)
+        self._sessions = SessionCache()
         self._closed = False
+        self.reads = 0  # round trips on the read connection, for benchmarks
 
     @property
     def write_stats(self) -> WriteStats:
@@ -81,11 +84,20 @@ class SqliteStore:
         await backup_database(self.path, target)
 
     async def _write(self, unit: Callable[[sqlite3.Connection], T]) -> T:
+        """A write that may change sessions: the cached ones are dropped once it ends."""
+        try:
+            return await self._writer.submit(unit)
+        finally:
+            self._sessions.written()
+
+    async def _write_keeping_sessions(self, unit: Callable[[sqlite3.Connection], T]) -> T:
+        """A write that touches no session (people, update ids, the audit log)."""
         return await self._writer.submit(unit)
 
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
             raise StoreClosedError("storage is closed: no more reads")
+        self.reads += 1
         try:
             return await run_sync(self._read_db, work)
         except sqlite3.Error as error:

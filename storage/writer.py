@@ -16,6 +16,7 @@ functions of the connection and their arguments.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from storage.connection import run_sync
 from storage.errors import StorageError, StoreClosedError, translate
 from storage.models import WriteStats
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Unit = Callable[[sqlite3.Connection], T]
 
@@ -53,6 +55,7 @@ class _Outcome:
 class _Counters:
     batches: int = 0
     requests: int = 0
+    queued: int = 0
 
 
 class GroupCommitWriter:
@@ -68,7 +71,8 @@ class GroupCommitWriter:
 
     @property
     def stats(self) -> WriteStats:
-        return WriteStats(batches=self._counters.batches, requests=self._counters.requests)
+        counters = self._counters
+        return WriteStats(counters.batches, counters.requests, counters.queued)
 
     async def submit(self, unit: Unit[T]) -> T:
         """Run `unit` in the next group commit; return once that commit is on disk.
@@ -82,6 +86,19 @@ class GroupCommitWriter:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Request(unit, future))
         return await future
+
+    def submit_later(self, unit: Unit[Any]) -> None:
+        """Queue `unit` for the next group commit without waiting for it; a failure is logged.
+
+        Raises:
+            StoreClosedError: the store is closing.
+        """
+        if self._closing or self._task.done():
+            raise StoreClosedError("storage is closed: no more writes")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_log_failure)
+        self._queue.put_nowait(_Request(unit, future))
+        self._counters.queued += 1
 
     async def close(self) -> None:
         """Finish every queued write, then stop."""
@@ -152,6 +169,11 @@ class GroupCommitWriter:
             if not request.future.done():
                 failure = StorageError(f"storage writer stopped: {error!r}")
                 request.future.set_exception(failure)
+
+
+def _log_failure(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("a queued write failed", exc_info=future.exception())
 
 
 def run_batch(conn: sqlite3.Connection, units: Sequence[Unit[Any]]) -> list[_Outcome]:

@@ -1,0 +1,87 @@
+"""Active sessions kept in memory, written through: the survey path reads none back from disk.
+
+Rule: the cache may only hold what the database holds once the writes already awaited are
+committed. That is safe because this process is the database's only writer (the instance lock
+refuses a second one): every change goes through the repository, which tells the cache.
+
+- A step of a cached session (`stepped`) updates the entry once its commit is on disk.
+- Any other write empties the cache: a facilitator's action is rare, and working out which
+  sessions it touched would be a second copy of the SQL.
+- A read fills the cache only if no write that could change what it read ended while it ran:
+  a read on the other connection may see the database as it was before that write (`Ticket`).
+- The message showing a session's question is the one thing kept before it is on disk
+  (`prompt_shown`): its write is queued, not awaited. Losing it in a crash costs a cosmetic
+  edit, never an answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from storage.models import UNCHANGED, Session, SessionId, SessionStatus, Unchanged
+
+# (other writes ended, steps of the session ended) when a read began
+Ticket = tuple[int, int]
+
+MAX_SESSIONS = 10_000  # every participant of many cohorts; an entry is one state, a few KB
+
+
+class SessionCache:
+    def __init__(self) -> None:
+        self._sessions: dict[SessionId, Session] = {}
+        self._writes = 0  # writes other than steps that ended
+        self._steps: dict[SessionId, int] = {}  # steps of each session that ended
+
+    def get(self, session_id: SessionId) -> Session | None:
+        return self._sessions.get(session_id)
+
+    def ticket(self, session_id: SessionId) -> Ticket:
+        """Take before reading `session_id`; give back to `fill` with what the read found."""
+        return self._writes, self._steps.get(session_id, 0)
+
+    def fill(self, ticket: Ticket, session: Session | None) -> None:
+        if session is None or not session.is_active or ticket != self.ticket(session.id):
+            return
+        if len(self._sessions) >= MAX_SESSIONS:
+            self.written()
+        self._sessions[session.id] = session
+
+    def written(self) -> None:
+        """A write other than a step ended (or failed): nothing cached can be trusted."""
+        self._writes += 1
+        self._sessions.clear()
+        self._steps.clear()  # safe: the bump above already voids every ticket in flight
+
+    def stepped(
+        self,
+        session_id: SessionId,
+        state: Mapping[str, Any],
+        status: SessionStatus,
+        prompt_message_id: int | Unchanged | None,
+        at: datetime,
+    ) -> None:
+        """A step of `session_id` is committed: keep what it wrote (a finished session goes)."""
+        self._steps[session_id] = self._steps.get(session_id, 0) + 1
+        known = self._sessions.get(session_id)
+        if known is None:
+            return
+        if status != "active":
+            del self._sessions[session_id]
+            return
+        prompt = known.prompt_message_id if prompt_message_id is UNCHANGED else prompt_message_id
+        self._sessions[session_id] = dataclasses.replace(
+            known, state=state, prompt_message_id=prompt, updated_at=at
+        )
+
+    def forget(self, session_id: SessionId) -> None:
+        """A step failed: what it wrote is unknown."""
+        self._steps[session_id] = self._steps.get(session_id, 0) + 1
+        self._sessions.pop(session_id, None)
+
+    def prompt_shown(self, session_id: SessionId, message_id: int | None) -> None:
+        known = self._sessions.get(session_id)
+        if known is not None:
+            self._sessions[session_id] = dataclasses.replace(known, prompt_message_id=message_id)

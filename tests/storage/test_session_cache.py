@@ -1,0 +1,145 @@
+"""Sessions kept in memory: what the repository returns is always what the database holds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from pathlib import Path
+
+from storage import AnswerWrite, Session, SessionFinishedError, SessionId, UpdateId
+from storage.session_cache import SessionCache
+from storage.sessions import get_session
+from tests.storage.conftest import World, at
+
+
+def _on_disk(path: Path, session_id: SessionId) -> Session | None:
+    """The session as another process would read it: a connection of its own."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.row_factory = sqlite3.Row
+        return get_session(conn, session_id)
+
+
+async def on_disk(world: World, session_id: SessionId) -> Session | None:
+    return await asyncio.to_thread(_on_disk, world.repo.path, session_id)
+
+
+async def test_a_cached_session_follows_every_step(world: World) -> None:
+    repo = world.repo
+    started = await repo.start_session(world.named.id, world.participants[0], {"n": 0}, 1, at(9))
+    assert await repo.get_session(started.id) == await on_disk(world, started.id)
+    for n in range(1, 4):
+        await repo.apply_step(
+            UpdateId(n),
+            started.id,
+            {"n": n, "answers": {"q1": [str(n)]}},
+            [AnswerWrite("q1", [str(n)])],
+            [],
+            at(10 + n),
+            prompt_message_id=100 + n if n % 2 else None,
+        )
+        cached = await repo.get_session(started.id)
+        assert cached is not None
+        assert cached.state == {"n": n, "answers": {"q1": [str(n)]}}
+        assert cached == await on_disk(world, started.id)
+
+
+async def test_a_duplicate_update_changes_nothing_cached(world: World) -> None:
+    repo = world.repo
+    started = await repo.start_session(world.named.id, world.participants[0], {"n": 0}, 1, at(9))
+    await repo.get_session(started.id)
+    await repo.apply_step(UpdateId(7), started.id, {"n": 1}, [], [], at(10))
+    await repo.apply_step(UpdateId(7), started.id, {"n": 99}, [], [], at(11))
+    cached = await repo.get_session(started.id)
+    assert cached is not None
+    assert cached.state == {"n": 1}
+    assert cached == await on_disk(world, started.id)
+
+
+async def test_a_finished_session_is_read_again(world: World) -> None:
+    repo = world.repo
+    started = await repo.start_session(world.anonymous.id, world.participants[1], {}, 1, at(9))
+    await repo.get_session(started.id)
+    await repo.apply_step(UpdateId(1), started.id, {}, [], [], at(10), status="submitted")
+    finished = await repo.get_session(started.id)
+    assert finished is not None
+    assert (finished.status, finished.response_id) == ("submitted", None)  # scrubbed
+    assert finished == await on_disk(world, started.id)
+
+
+async def test_a_failed_step_leaves_nothing_stale(world: World) -> None:
+    repo = world.repo
+    started = await repo.start_session(world.named.id, world.participants[2], {}, 1, at(9))
+    await repo.apply_step(UpdateId(1), started.id, {}, [], [], at(10), status="cancelled")
+    await repo.get_session(started.id)
+    with contextlib.suppress(SessionFinishedError):
+        await repo.apply_step(UpdateId(2), started.id, {"late": True}, [], [], at(11))
+    assert await repo.get_session(started.id) == await on_disk(world, started.id)
+
+
+async def test_any_other_write_drops_what_was_cached(world: World) -> None:
+    repo = world.repo
+    user = world.participants[0]
+    started = await repo.start_session(world.named.id, user, {}, 1, at(9))
+    assert await repo.get_session(started.id) is not None
+    await repo.forget_person(user, at(10))
+    assert await on_disk(world, started.id) is None
+    assert await repo.get_session(started.id) is None
+
+
+async def test_a_noted_prompt_is_seen_at_once_and_stored_with_the_next_commit(
+    world: World,
+) -> None:
+    repo = world.repo
+    started = await repo.start_session(world.named.id, world.participants[0], {}, 1, at(9))
+    await repo.get_session(started.id)
+    repo.note_prompt_message(started.id, 4242)
+    cached = await repo.get_session(started.id)
+    assert cached is not None
+    assert cached.prompt_message_id == 4242
+    await repo.mark_update_processed(UpdateId(1), at(10))  # any awaited write after it
+    stored = await on_disk(world, started.id)
+    assert stored is not None
+    assert stored.prompt_message_id == 4242
+
+
+def _session(session_id: int, state: dict[str, int]) -> Session:
+    return Session(
+        id=SessionId(session_id),
+        round_id=1,  # type: ignore[arg-type]
+        user_id=2,  # type: ignore[arg-type]
+        response_id=3,
+        status="active",
+        state=state,
+        flow_version=1,
+        prompt_message_id=None,
+        started_at=at(0),
+        updated_at=at(0),
+        finished_at=None,
+    )
+
+
+def test_a_read_that_spans_a_step_of_its_session_is_not_kept() -> None:
+    cache = SessionCache()
+    ticket = cache.ticket(SessionId(1))
+    cache.stepped(SessionId(1), {"n": 2}, "active", None, at(1))  # committed during the read
+    cache.fill(ticket, _session(1, {"n": 1}))  # what the read saw: before the step
+    assert cache.get(SessionId(1)) is None
+
+
+def test_a_read_that_spans_another_write_is_not_kept() -> None:
+    cache = SessionCache()
+    ticket = cache.ticket(SessionId(1))
+    cache.written()
+    cache.fill(ticket, _session(1, {"n": 1}))
+    assert cache.get(SessionId(1)) is None
+
+
+def test_a_read_that_spans_only_other_sessions_steps_is_kept() -> None:
+    cache = SessionCache()
+    ticket = cache.ticket(SessionId(1))
+    cache.stepped(SessionId(2), {"n": 5}, "active", None, at(1))
+    cache.fill(ticket, _session(1, {"n": 1}))
+    found = cache.get(SessionId(1))
+    assert found is not None
+    assert found.state == {"n": 1}
