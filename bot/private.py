@@ -6,7 +6,6 @@ hands over to `survey`, `onboarding` or a menu action. No handler talks SQL or r
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -250,14 +249,17 @@ async def _survey_button(
     t = translator(language_of(session.state.get("language"), services.settings.default_language))
     if button.action == "e" and button.argument in ("", "-"):
         return await _toggle_edit_picker(services, bot, session, button, t)
+    # A current button was tapped on the question's own message: that is the message to settle.
     tapped = query.message
-    if tapped is not None and button.revision == session.state.get("revision"):
-        # A current button was tapped on the question's own message: that message is the one
-        # to settle, whatever the stored id says (its write is not awaited, so a crash can
-        # lose it).
-        session = dataclasses.replace(session, prompt_message_id=tapped.message_id)
+    current = tapped is not None and button.revision == session.state.get("revision")
     shown = await drive(
-        services, bot, session, event_of(button, services.clock()), update_id, via_button=True
+        services,
+        bot,
+        session,
+        event_of(button, services.clock()),
+        update_id,
+        via_button=True,
+        on_screen=tapped.message_id if tapped is not None and current else None,
     )
     return shown.toast
 

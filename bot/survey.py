@@ -66,8 +66,13 @@ async def drive(
     update_id: int | None,
     *,
     via_button: bool = False,
+    on_screen: int | None = None,
 ) -> Shown:
-    """Apply `event` to `session`, commit, then show the outcome. Call with the chat's lock held."""
+    """Apply `event` to `session`, commit, then show the outcome. Call with the chat's lock held.
+
+    `on_screen`: the message known to show the current question (a tap on it), which wins over
+    the stored id, whose write is not awaited.
+    """
     flow = services.flows.get(session.state["flow_id"], session.flow_version)
     before = services.state_of(session.state)
     found = await services.round(session.round_id)
@@ -78,7 +83,7 @@ async def drive(
     if await _commit(services, session, outcome, update_id, anonymous) is ApplyResult.DUPLICATE:
         log.info("update %s was handled before: nothing changes", update_id)
         return Shown(duplicate=True)
-    presenter = Presenter(services, bot, flow, session, before, outcome, via_button)
+    presenter = Presenter(services, bot, flow, session, before, outcome, via_button, on_screen)
     return await presenter.run()
 
 
@@ -142,6 +147,7 @@ class Presenter:
     before: SessionState
     outcome: Outcome
     via_button: bool
+    on_screen: int | None = None
     shown: Shown = field(default_factory=Shown)
 
     @property
@@ -153,7 +159,7 @@ class Presenter:
         return int(self.session.user_id)
 
     async def run(self) -> Shown:
-        prompt = self.session.prompt_message_id
+        prompt = self.on_screen if self.on_screen is not None else self.session.prompt_message_id
         settled = False
         for effect in self.outcome.effects:
             if not settled and prompt is not None and _moves_on(effect):

@@ -16,7 +16,6 @@ refuses a second one): every change goes through the repository, which tells the
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -72,9 +71,7 @@ class SessionCache:
             del self._sessions[session_id]
             return
         prompt = known.prompt_message_id if prompt_message_id is UNCHANGED else prompt_message_id
-        self._sessions[session_id] = dataclasses.replace(
-            known, state=state, prompt_message_id=prompt, updated_at=at
-        )
+        self._sessions[session_id] = _changed(known, state, prompt, at)
 
     def forget(self, session_id: SessionId) -> None:
         """A step failed: what it wrote is unknown."""
@@ -84,4 +81,24 @@ class SessionCache:
     def prompt_shown(self, session_id: SessionId, message_id: int | None) -> None:
         known = self._sessions.get(session_id)
         if known is not None:
-            self._sessions[session_id] = dataclasses.replace(known, prompt_message_id=message_id)
+            self._sessions[session_id] = _changed(known, known.state, message_id, known.updated_at)
+
+
+def _changed(
+    known: Session, state: Mapping[str, Any], prompt: int | None, updated_at: datetime
+) -> Session:
+    # Spelled out: `dataclasses.replace` inspects the fields at every call, and this runs at
+    # every answer.
+    return Session(
+        id=known.id,
+        round_id=known.round_id,
+        user_id=known.user_id,
+        response_id=known.response_id,
+        status=known.status,
+        state=state,
+        flow_version=known.flow_version,
+        prompt_message_id=prompt,
+        started_at=known.started_at,
+        updated_at=updated_at,
+        finished_at=known.finished_at,
+    )

@@ -69,8 +69,25 @@ def test_a_unit_that_aborts_the_transaction_makes_the_others_run_again(
     outcomes = run_batch(conn, [counted(1), aborts, counted(2)])
     assert [o.value for o in outcomes] == [1, None, 2]
     assert isinstance(outcomes[1].error, sqlite3.OperationalError)
-    assert runs == [1, 1, 2]  # unit 1 ran again in the fresh transaction
+    # All together first (1, then the abort), then one savepoint each (1, the abort again),
+    # then unit 1 again in a fresh transaction, and 2.
+    assert runs == [1, 1, 1, 2]
     assert _values(conn) == [1, 2]
+
+
+def test_a_batch_that_succeeds_runs_each_unit_once_without_savepoints(
+    conn: sqlite3.Connection,
+) -> None:
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    outcomes = run_batch(conn, [_insert(1), _insert(2)])
+    assert [o.value for o in outcomes] == [1, 2]
+    assert statements == [
+        "BEGIN IMMEDIATE",
+        "INSERT INTO t VALUES (1)",
+        "INSERT INTO t VALUES (2)",
+        "COMMIT",
+    ]
 
 
 def test_a_failed_commit_fails_every_unit(conn: sqlite3.Connection) -> None:
