@@ -59,6 +59,9 @@ def build_application(
 
 def _add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     add = app.add_handler
+    # Button taps first: they are most of the traffic, and every handler above one checks the
+    # update before it is passed on.
+    add(CallbackQueryHandler(private.on_button))
     add(CommandHandler("start", private.on_start, filters=PRIVATE))
     add(CommandHandler("start", cohorts.on_group_start, filters=GROUPS))
     add(CommandHandler("help", private.on_help))
@@ -72,7 +75,6 @@ def _add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     add(CommandHandler("open", rounds.on_open))
     add(CommandHandler("status", rounds.on_status))
     add(CommandHandler("close", rounds.on_close))
-    add(CallbackQueryHandler(private.on_button))
     add(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, private.on_private_text))
     add(MessageHandler(PRIVATE & filters.COMMAND, private.on_unknown_command))
 
