@@ -8,6 +8,7 @@ blocked the bot: `Unreachable`).
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
@@ -34,9 +35,46 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-def fit(text: str) -> str:
-    # Telegram refuses longer texts; a cut summary is better than no message at all.
-    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+# The HTML this bot writes: a tag, an entity, a run of text; tags and entities stay whole.
+_HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z-]+)[^>]*>|&#?\w+;|[^<&]+|[<&]")
+
+
+def fit(text: str, limit: int = TEXT_LIMIT) -> str:
+    """`text` cut to Telegram's limit, as valid HTML: a cut summary beats no message at all.
+
+    Telegram counts what the reader sees (tags excluded, an entity is one character) and
+    refuses markup cut inside a tag or left unclosed: the cut falls between tokens, within a
+    run of text, and every tag still open is closed after the ellipsis.
+    """
+    if len(text) <= limit:
+        return text
+    kept: list[tuple[str, str | None]] = []  # (token, tag it opens)
+    room = limit - 1  # for the ellipsis
+    for match in _HTML_TOKEN.finditer(text):
+        token, closing, tag = match.group(0), match.group(1), match.group(2)
+        if tag is not None:
+            kept.append((token, None if closing else tag.lower()))
+            continue
+        is_entity = token.startswith("&") and len(token) > 1
+        visible = 1 if is_entity else len(token)
+        if visible > room:
+            if not is_entity:
+                kept.append((token[:room], None))
+            break
+        kept.append((token, None))
+        room -= visible
+    else:
+        return text  # long only by its tags: it fits as it is
+    while kept and kept[-1][1] is not None:
+        kept.pop()  # a tag opened right at the cut would wrap nothing
+    open_tags: list[str] = []
+    for token, opens in kept:
+        if opens is not None:
+            open_tags.append(opens)
+        elif token.startswith("</") and open_tags:
+            open_tags.pop()
+    closing_tags = "".join(f"</{tag}>" for tag in reversed(open_tags))
+    return "".join(token for token, _ in kept) + "…" + closing_tags
 
 
 async def send(bot: Bot, chat_id: int, reply: Reply) -> Message | None:
