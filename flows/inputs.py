@@ -51,8 +51,11 @@ def parse_typed(step: Step, text: str, language: Language, fallback: Language) -
             return Say("use_buttons")
         case ScaleStep() | NpsStep():
             low, high = scale_bounds(step)
-            if re.fullmatch(r"\d{1,2}", text) and low <= int(text) <= high:
-                return int(text)
+            if re.fullmatch(r"[-+]?\d{1,3}", text):
+                value = int(text)
+                if low <= value <= high:
+                    return value
+                return Say("out_of_range", {"min": low, "max": high})
             return Say("use_buttons")
         case ChoiceStep():
             return _choice(step, text, language, fallback)

@@ -45,6 +45,8 @@ async def test_every_step_kind_in_french_with_reprompts_back_and_review(world: B
     assert answered.buttons == (), "and loses its buttons"
 
     await world.say(ANA, "7")  # a scale answered by typing a number out of range
+    assert (await world.last(ANA)).content == "Ce nombre est en dehors des limites. Entre 1 et 5."
+    await world.say(ANA, "plutôt bien")  # words where a button is expected
     assert (await world.last(ANA)).content == "Merci de répondre avec les boutons ci-dessus."
     await world.tap(ANA, "4")  # support_sessions
     assert "Question 3/13" in (await world.last(ANA)).content

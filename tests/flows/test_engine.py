@@ -212,7 +212,8 @@ CASES = [
         make_flow(q("likert", "scale", min=1, max=5), q("nps", "nps")),
         [
             (START, ["ask:likert"]),
-            (typed("6"), ["say:use_buttons"]),
+            (typed("6"), ["say:out_of_range"]),
+            (typed("bien"), ["say:use_buttons"]),
             (typed("4"), ["record:likert=4", "ask:nps"]),
             (pick("10"), ["record:nps=10", "review"]),
         ],
