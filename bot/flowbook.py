@@ -1,19 +1,24 @@
 """The flows this bot can run: the shipped library plus a folder of the facilitators' own.
 
-Rule: a session is tagged with its flow's id and version; the book answers for both, and says
-plainly when a stored session's version is no longer available.
+Rule: a session is tagged with its flow's id and version; the book answers for both. Every version
+it registers is kept in the database, so when a facilitator edits a flow (and bumps its version)
+the sessions already on the old one finish on it; the book says plainly when a version is
+nowhere to be found.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from flows.loader import load_flow_file, load_library, source_hash
 from flows.schema import Flow
 from storage.repository import Repository
+
+log = logging.getLogger(__name__)
 
 
 class FlowMissingError(LookupError):
@@ -24,6 +29,8 @@ class FlowMissingError(LookupError):
 class FlowBook:
     flows: dict[str, Flow]
     hashes: dict[str, str]
+    # Versions the files no longer carry, read back from the database for the sessions on them.
+    earlier: dict[tuple[str, int], Flow] = field(default_factory=dict)
 
     @classmethod
     def load(cls, extra_dir: Path | None = None) -> FlowBook:
@@ -38,20 +45,40 @@ class FlowBook:
 
     def get(self, flow_id: str, version: int | None = None) -> Flow:
         flow = self.flows.get(flow_id)
-        if flow is None or (version is not None and flow.version != version):
-            raise FlowMissingError(f"flow {flow_id} v{version} is not available")
-        return flow
+        if flow is not None and (version is None or flow.version == version):
+            return flow
+        if version is not None and (flow_id, version) in self.earlier:
+            return self.earlier[flow_id, version]
+        raise FlowMissingError(f"flow {flow_id} v{version} is not available")
 
     def __iter__(self) -> Iterator[Flow]:
         return iter(sorted(self.flows.values(), key=lambda flow: flow.id))
 
     async def register(self, repo: Repository, at: datetime) -> None:
+        """Register the current versions, then read back the earlier ones still in use."""
         for flow in self:
             await repo.register_flow(
-                flow.id, flow.version, self.hashes[flow.id], flow.title.resolve("fr", "fr"), at
+                flow.id,
+                flow.version,
+                self.hashes[flow.id],
+                flow.title.resolve("fr", "fr"),
+                at,
+                definition_json=_definition_of(flow),
             )
+        for flow_id, version, definition in await repo.flow_definitions_in_use():
+            current = self.flows.get(flow_id)
+            if current is not None and current.version == version:
+                continue
+            try:
+                self.earlier[flow_id, version] = Flow.model_validate_json(definition)
+            except ValueError:  # kept by a release whose schema this one no longer reads
+                log.warning("flow %s v%s is kept but cannot be read back", flow_id, version)
+
+
+def _definition_of(flow: Flow) -> str:
+    return flow.model_dump_json(by_alias=True)
 
 
 def _hash_of(flow: Flow) -> str:
     # The model, not the file, is hashed: comments and formatting may change, the content not.
-    return source_hash(flow.model_dump_json(by_alias=True))
+    return source_hash(_definition_of(flow))

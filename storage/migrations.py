@@ -46,7 +46,11 @@ def m0002_dialogs(conn: sqlite3.Connection) -> None:
     execute_script(conn, schema.DIALOGS)
 
 
-MIGRATIONS: tuple[Migration, ...] = (m0001_initial, m0002_dialogs)
+def m0003_flow_definitions(conn: sqlite3.Connection) -> None:
+    execute_script(conn, schema.FLOW_DEFINITIONS)
+
+
+MIGRATIONS: tuple[Migration, ...] = (m0001_initial, m0002_dialogs, m0003_flow_definitions)
 
 
 def migrate(conn: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> int:

@@ -191,12 +191,25 @@ class Repository(Protocol):
 
     # -- flows and rounds ------------------------------------------------------------------
     async def register_flow(
-        self, flow_id: str, version: int, source_hash: str, title: str, at: datetime
+        self,
+        flow_id: str,
+        version: int,
+        source_hash: str,
+        title: str,
+        at: datetime,
+        definition_json: str | None = None,
     ) -> bool:
         """Register a flow version; False if it was registered before with the same source.
 
+        `definition_json` keeps the flow itself, so that sessions on this version can finish
+        once the files have moved on to another one.
+
         Raises: FlowConflictError: registered before with another source hash.
         """
+        ...
+
+    async def flow_definitions_in_use(self) -> list[tuple[str, int, str]]:
+        """(flow id, version, definition JSON) of the kept versions active sessions are on."""
         ...
 
     async def open_round(

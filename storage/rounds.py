@@ -67,9 +67,11 @@ def register_flow(
     source_hash: str,
     title: str,
     at: datetime,
+    definition_json: str | None = None,
 ) -> bool:
     known = conn.execute(
-        "SELECT source_hash FROM flows WHERE flow_id = ? AND version = ?", (flow_id, version)
+        "SELECT source_hash, definition_json FROM flows WHERE flow_id = ? AND version = ?",
+        (flow_id, version),
     ).fetchone()
     if known is not None:
         if known["source_hash"] != source_hash:
@@ -79,13 +81,30 @@ def register_flow(
                 f"flow {flow_id!r} version {version} is already registered with another source "
                 f"(hash {known['source_hash'][:12]}…, now {source_hash[:12]}…): bump its version"
             )
+        if known["definition_json"] is None and definition_json is not None:
+            # Registered before definitions were kept: keep it now, the hash says it is the same.
+            conn.execute(
+                "UPDATE flows SET definition_json = ? WHERE flow_id = ? AND version = ?",
+                (definition_json, flow_id, version),
+            )
         return False
     conn.execute(
-        "INSERT INTO flows (flow_id, version, source_hash, title, registered_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (flow_id, version, source_hash, title, to_text(at)),
+        "INSERT INTO flows (flow_id, version, source_hash, title, registered_at, definition_json) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (flow_id, version, source_hash, title, to_text(at), definition_json),
     )
     return True
+
+
+def flow_definitions_in_use(conn: sqlite3.Connection) -> list[tuple[str, int, str]]:
+    """(flow id, version, definition) of every flow version that an active session is on."""
+    rows = conn.execute(
+        "SELECT f.flow_id, f.version, f.definition_json FROM flows f "
+        "WHERE f.definition_json IS NOT NULL AND EXISTS ("
+        "  SELECT 1 FROM rounds r JOIN sessions s ON s.round_id = r.id "
+        "  WHERE r.flow_id = f.flow_id AND s.flow_version = f.version AND s.status = 'active')"
+    )
+    return [(row["flow_id"], row["version"], row["definition_json"]) for row in rows]
 
 
 def open_round(

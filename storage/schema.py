@@ -227,3 +227,9 @@ CREATE INDEX rounds_by_status ON rounds (status, opened_at);
 -- their row is deleted: without it, both would read every round.
 CREATE INDEX rounds_by_opener ON rounds (opened_by);
 """
+
+# The flow itself, as the validated model in JSON, so that a session started on a version the
+# files no longer carry (a facilitator edited the flow and bumped its version) can finish on it.
+FLOW_DEFINITIONS = """
+ALTER TABLE flows ADD COLUMN definition_json TEXT;
+"""

@@ -236,11 +236,22 @@ class SqliteRepository(SqliteStore, Repository):
 
     # -- flows and rounds ------------------------------------------------------------------
     async def register_flow(
-        self, flow_id: str, version: int, source_hash: str, title: str, at: datetime
+        self,
+        flow_id: str,
+        version: int,
+        source_hash: str,
+        title: str,
+        at: datetime,
+        definition_json: str | None = None,
     ) -> bool:
-        return await self._write(
-            lambda conn: rounds.register_flow(conn, flow_id, version, source_hash, title, at)
+        return await self._write_keeping_sessions(
+            lambda conn: rounds.register_flow(
+                conn, flow_id, version, source_hash, title, at, definition_json
+            )
         )
+
+    async def flow_definitions_in_use(self) -> list[tuple[str, int, str]]:
+        return await self._read(rounds.flow_definitions_in_use)
 
     async def open_round(
         self,

@@ -109,3 +109,32 @@ async def test_the_date_is_shown_in_the_participants_language(
         await world.say(ANA, "2026-11-12")
         answered = [m for m in await sandbox_client.messages(ANA) if "Quel jour" in m.content]
         assert answered[0].content.endswith("→ 12 novembre 2026")
+
+
+async def test_a_session_finishes_on_its_version_after_the_flow_is_edited(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, tmp_path: Path
+) -> None:
+    async with world_with_followup(sandbox, sandbox_client, tmp_path) as world:
+        await sandbox_client.create_user("Fatou", user_id=FACILITATOR, started=True)
+        await sandbox_client.create_user("Ana", user_id=ANA, language_code="en")
+        opened = await world.cohort_with_round(FACILITATOR, [ANA], "followup", {ANA: "en"})
+        await sandbox_client.send_command(ANA, "start")
+        await world.tap(ANA, en("No"))
+        assert "What got in the way?" in (await world.last(ANA)).content
+        # Meanwhile the facilitator rewrites the flow: new wording, a new question, version 2.
+        await world.stop()
+        edited = FLOW.replace("version: 1", "version: 2").replace(
+            "How is the group doing?", "How is our group doing these days?"
+        )
+        (tmp_path / "flows" / "followup.yaml").write_text(edited, encoding="utf-8")
+        await world.start()
+        await world.say(ANA, "Holidays")
+        question = (await world.last(ANA)).content
+        assert "How is the group doing?" in question, "still version 1"
+        await world.tap(ANA, "4")
+        await world.tap(ANA, en("Submit ✅"))
+        session = await world.repo.repo.session_of(opened.id, UserId(ANA))
+        assert session is not None
+        assert (session.status, session.flow_version) == ("submitted", 1)
+        live = {row.step_id: row.value for row in await world.repo.repo.answers_of_round(opened.id)}
+        assert live == {"met": "no", "why_not": "Holidays", "mood": 4}

@@ -57,6 +57,7 @@ async def test_migrate_from_empty_creates_the_whole_schema(db_path: Path) -> Non
     assert _query(db_path, "SELECT id, name FROM migrations") == [
         (1, "m0001_initial"),
         (2, "m0002_dialogs"),
+        (3, "m0003_flow_definitions"),
     ]
     assert _query(db_path, "PRAGMA user_version") == [(LATEST,)]
     assert _query(db_path, "PRAGMA journal_mode") == [("wal",)]
