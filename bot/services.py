@@ -14,7 +14,7 @@ from bot.flowbook import FlowBook
 from bot.locks import ChatLocks
 from bot.settings import Settings
 from flows.state import SessionState
-from storage.models import Round, RoundId
+from storage.models import Round, RoundId, Session, SessionId
 from storage.repository import Repository
 
 SERVICES_KEY = "services"
@@ -37,10 +37,9 @@ class Services:
     # survey path can skip a read per answer; `forget_round` is called whenever one changes.
     _rounds: dict[int, Round] = field(default_factory=dict)
     background: set[asyncio.Task[None]] = field(default_factory=set)
-    # The engine state behind each stored state JSON this process wrote, by the JSON's
-    # identity: the repository hands back the very mapping it was given, so the next step of
-    # a session skips decoding it.
-    _states: dict[int, tuple[Mapping[str, Any], SessionState]] = field(default_factory=dict)
+    # Per session, the last state JSON this process stored and the engine state behind it: the
+    # repository hands back the very mapping it was given, so the next step skips decoding it.
+    _states: dict[SessionId, tuple[Mapping[str, Any], SessionState]] = field(default_factory=dict)
 
     async def round(self, round_id: RoundId) -> Round | None:
         known = self._rounds.get(round_id)
@@ -53,16 +52,21 @@ class Services:
     def forget_round(self, round_id: RoundId) -> None:
         self._rounds.pop(round_id, None)
 
-    def state_of(self, stored: Mapping[str, Any]) -> SessionState:
-        known = self._states.get(id(stored))
-        if known is not None and known[0] is stored:
+    def state_of(self, session: Session) -> SessionState:
+        known = self._states.get(session.id)
+        if known is not None and known[0] is session.state:
             return known[1]
-        return SessionState.from_json(stored)
+        return SessionState.from_json(session.state)
 
-    def remember_state(self, stored: Mapping[str, Any], state: SessionState) -> None:
-        if len(self._states) >= MAX_REMEMBERED_STATES:
+    def remember_state(
+        self, session_id: SessionId, stored: Mapping[str, Any], state: SessionState
+    ) -> None:
+        if len(self._states) >= MAX_REMEMBERED_STATES and session_id not in self._states:
             self._states.clear()
-        self._states[id(stored)] = (stored, state)  # holding `stored` keeps its id unique
+        self._states[session_id] = (stored, state)
+
+    def forget_state(self, session_id: SessionId) -> None:
+        self._states.pop(session_id, None)
 
 
 def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -74,7 +74,7 @@ async def drive(
     the stored id, whose write is not awaited.
     """
     flow = services.flows.get(session.state["flow_id"], session.flow_version)
-    before = services.state_of(session.state)
+    before = services.state_of(session)
     found = await services.round(session.round_id)
     if found is not None and is_closed(found, services.clock()) and not before.is_finished:
         event = TimedOut(at=services.clock())  # late answers are refused, the earlier ones kept
@@ -121,7 +121,9 @@ async def _commit(
         status=status,
     )
     if result is ApplyResult.APPLIED and status == "active":
-        services.remember_state(stored, state)
+        services.remember_state(session.id, stored, state)
+    else:
+        services.forget_state(session.id)
     return result
 
 
