@@ -79,7 +79,7 @@ class _Path:
 _RECENT: dict[tuple[int, int, int, int | None], tuple[Flow, object, frozenset[StepId], _Path]] = {}
 _RECENT_SIZE = 64
 _KNOWN_SIZE = 1024
-_SKIPPED = ("skipped",)  # not a value any answer can have: values are never tuples
+_SKIPPED = object()  # a skipped step: equal to no answer's value
 
 
 def relevance(
