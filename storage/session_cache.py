@@ -9,9 +9,12 @@ refuses a second one): every change goes through the repository, which tells the
   sessions it touched would be a second copy of the SQL.
 - A read fills the cache only if no write that could change what it read ended while it ran:
   a read on the other connection may see the database as it was before that write (`Ticket`).
-- The message showing a session's question is the one thing kept before it is on disk
-  (`prompt_shown`): its write is queued, not awaited. Losing it in a crash costs a cosmetic
-  edit, never an answer.
+- The message showing a session's question is the one thing known before it is on disk
+  (`prompt_shown`): its write is queued, not awaited. Until that write is committed, every
+  session this repository returns carries it (`overlay`), cached or read. Losing it in a crash
+  costs a cosmetic edit, never an answer.
+- The repository tells the cache about a write when its batch is over, before any caller
+  resumes, also when the caller was cancelled meanwhile (the write stands).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class SessionCache:
         self._sessions: dict[SessionId, Session] = {}
         self._writes = 0  # writes other than steps that ended
         self._steps: dict[SessionId, int] = {}  # steps of each session that ended
+        self._prompts: dict[SessionId, tuple[int, int | None]] = {}  # queued: (note, message)
+        self._notes = 0
 
     def get(self, session_id: SessionId) -> Session | None:
         return self._sessions.get(session_id)
@@ -41,12 +46,24 @@ class SessionCache:
         """Take before reading `session_id`; give back to `fill` with what the read found."""
         return self._writes, self._steps.get(session_id, 0)
 
-    def fill(self, ticket: Ticket, session: Session | None) -> None:
-        if session is None or not session.is_active or ticket != self.ticket(session.id):
-            return
+    def fill(self, ticket: Ticket, session: Session | None) -> Session | None:
+        """`session` as read, with its queued prompt; kept if the read is still current."""
+        if session is None:
+            return None
+        session = self.overlay(session)
+        if not session.is_active or ticket != self.ticket(session.id):
+            return session
         if len(self._sessions) >= MAX_SESSIONS:
             self.written()
         self._sessions[session.id] = session
+        return session
+
+    def overlay(self, session: Session) -> Session:
+        """`session` as read, with the prompt id whose write is still queued, if any."""
+        queued = self._prompts.get(session.id)
+        if queued is None or queued[1] == session.prompt_message_id:
+            return session
+        return _changed(session, session.state, queued[1], session.updated_at)
 
     def written(self) -> None:
         """A write other than a step ended (or failed): nothing cached can be trusted."""
@@ -78,7 +95,25 @@ class SessionCache:
         self._steps[session_id] = self._steps.get(session_id, 0) + 1
         self._sessions.pop(session_id, None)
 
-    def prompt_shown(self, session_id: SessionId, message_id: int | None) -> None:
+    def prompt_shown(self, session_id: SessionId, message_id: int | None) -> int:
+        """The prompt's write is queued: returns the note to give `prompt_stored` when it ends."""
+        self._notes += 1
+        self._prompts[session_id] = (self._notes, message_id)
+        self._set_prompt(session_id, message_id)
+        return self._notes
+
+    def prompt_stored(self, session_id: SessionId, note: int) -> None:
+        """The queued write `note` ended: reads show what it wrote from now on."""
+        queued = self._prompts.get(session_id)
+        if queued is not None and queued[0] == note:
+            del self._prompts[session_id]
+
+    def prompt_set(self, session_id: SessionId, message_id: int | None) -> None:
+        """An awaited write of the prompt ended: it supersedes any queued one before it."""
+        self._prompts.pop(session_id, None)
+        self._set_prompt(session_id, message_id)
+
+    def _set_prompt(self, session_id: SessionId, message_id: int | None) -> None:
         known = self._sessions.get(session_id)
         if known is not None:
             self._sessions[session_id] = _changed(known, known.state, message_id, known.updated_at)

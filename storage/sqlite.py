@@ -315,17 +315,19 @@ class SqliteRepository(SqliteStore, Repository):
             return known
         ticket = self._sessions.ticket(session_id)
         found = await self._read(lambda conn: sessions.get_session(conn, session_id))
-        self._sessions.fill(ticket, found)
-        return found
+        return self._sessions.fill(ticket, found)
 
     async def active_sessions_of(self, user_id: UserId) -> list[Session]:
-        return await self._read(lambda conn: sessions.active_sessions_of(conn, user_id))
+        found = await self._read(lambda conn: sessions.active_sessions_of(conn, user_id))
+        return [self._sessions.overlay(session) for session in found]
 
     async def active_sessions_of_round(self, round_id: RoundId) -> list[Session]:
-        return await self._read(lambda conn: sessions.active_sessions_of_round(conn, round_id))
+        found = await self._read(lambda conn: sessions.active_sessions_of_round(conn, round_id))
+        return [self._sessions.overlay(session) for session in found]
 
     async def session_of(self, round_id: RoundId, user_id: UserId) -> Session | None:
-        return await self._read(lambda conn: sessions.session_of(conn, round_id, user_id))
+        found = await self._read(lambda conn: sessions.session_of(conn, round_id, user_id))
+        return None if found is None else self._sessions.overlay(found)
 
     async def apply_step(
         self,
@@ -340,38 +342,43 @@ class SqliteRepository(SqliteStore, Repository):
     ) -> ApplyResult:
         encoded = [(answer.step_id, to_json(answer.value), answer.detail) for answer in recorded]
         state_json, dropped = to_json(new_state), list(retracted)
-        try:
-            result = await self._writer.submit(
-                lambda conn: sessions.apply_step(
-                    conn,
-                    update_id,
-                    session_id,
-                    state_json,
-                    encoded,
-                    dropped,
-                    at,
-                    status,
-                    prompt_message_id,
-                )
-            )
-        except BaseException:
-            self._sessions.forget(session_id)
-            raise
-        if result is ApplyResult.APPLIED:
-            self._sessions.stepped(session_id, new_state, status, prompt_message_id, at)
-        return result
+
+        def ended(result: object, error: Exception | None) -> None:
+            if error is not None:
+                self._sessions.forget(session_id)
+            elif result is ApplyResult.APPLIED:
+                self._sessions.stepped(session_id, new_state, status, prompt_message_id, at)
+
+        return await self._writer.submit(
+            lambda conn: sessions.apply_step(
+                conn,
+                update_id,
+                session_id,
+                state_json,
+                encoded,
+                dropped,
+                at,
+                status,
+                prompt_message_id,
+            ),
+            ended,
+        )
 
     async def set_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
+        def ended(value: object, error: Exception | None) -> None:
+            if error is None:
+                self._sessions.prompt_set(session_id, message_id)
+
         await self._writer.submit(
-            lambda conn: sessions.set_prompt_message(conn, session_id, message_id)
+            lambda conn: sessions.set_prompt_message(conn, session_id, message_id), ended
         )
-        self._sessions.prompt_shown(session_id, message_id)
 
     def note_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
+        note = self._sessions.prompt_shown(session_id, message_id)
         self._writer.submit_later(
-            lambda conn: sessions.note_prompt_message(conn, session_id, message_id)
+            lambda conn: sessions.note_prompt_message(conn, session_id, message_id),
+            lambda value, error: self._sessions.prompt_stored(session_id, note),
         )
-        self._sessions.prompt_shown(session_id, message_id)
 
     async def live_answers(self, session_id: SessionId) -> dict[str, AnswerRow]:
         return await self._read(lambda conn: sessions.live_answers(conn, session_id))

@@ -85,10 +85,11 @@ class SqliteStore:
 
     async def _write(self, unit: Callable[[sqlite3.Connection], T]) -> T:
         """A write that may change sessions: the cached ones are dropped once it ends."""
-        try:
-            return await self._writer.submit(unit)
-        finally:
-            self._sessions.written()
+        return await self._writer.submit(unit, ended=self._sessions_written)
+
+    def _sessions_written(self, value: object, error: Exception | None) -> None:
+        del value, error  # failed or not, what it did is not known here
+        self._sessions.written()
 
     async def _write_keeping_sessions(self, unit: Callable[[sqlite3.Connection], T]) -> T:
         """A write that touches no session (people, update ids, the audit log)."""

@@ -16,6 +16,7 @@ functions of the connection and their arguments.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -39,10 +40,16 @@ Unit = Callable[[sqlite3.Connection], T]
 MAX_BATCH = 512
 
 
+# Told what a unit did once its batch is over, on the event loop, before any caller resumes and
+# whether or not the caller is still waiting (its write stands even if it was cancelled).
+Ended = Callable[[Any, Exception | None], None]
+
+
 @dataclass(slots=True)
 class _Request(Generic[T]):
     unit: Unit[T]
     future: asyncio.Future[T]
+    ended: Ended | None = None
 
 
 @dataclass(slots=True)
@@ -74,8 +81,11 @@ class GroupCommitWriter:
         counters = self._counters
         return WriteStats(counters.batches, counters.requests, counters.queued)
 
-    async def submit(self, unit: Unit[T]) -> T:
+    async def submit(self, unit: Unit[T], ended: Ended | None = None) -> T:
         """Run `unit` in the next group commit; return once that commit is on disk.
+
+        `ended(value, error)` is called when the batch is over, before any caller resumes: the
+        place to update what is kept in memory about the database.
 
         Raises:
             StoreClosedError: the store is closing.
@@ -84,10 +94,10 @@ class GroupCommitWriter:
         if self._closing or self._task.done():
             raise StoreClosedError("storage is closed: no more writes")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Request(unit, future))
+        self._queue.put_nowait(_Request(unit, future, ended))
         return await future
 
-    def submit_later(self, unit: Unit[Any]) -> None:
+    def submit_later(self, unit: Unit[Any], ended: Ended | None = None) -> None:
         """Queue `unit` for the next group commit without waiting for it; a failure is logged.
 
         Raises:
@@ -97,7 +107,7 @@ class GroupCommitWriter:
             raise StoreClosedError("storage is closed: no more writes")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_log_failure)
-        self._queue.put_nowait(_Request(unit, future))
+        self._queue.put_nowait(_Request(unit, future, ended))
         self._counters.queued += 1
 
     async def close(self) -> None:
@@ -144,6 +154,12 @@ class GroupCommitWriter:
         self._counters.batches += 1
         self._counters.requests += len(batch)
         for request, outcome in zip(batch, outcomes, strict=True):
+            if request.ended is not None:
+                try:
+                    request.ended(outcome.value, outcome.error)
+                except Exception:  # bookkeeping must not keep the callers waiting
+                    log.exception("a write's end hook failed")
+        for request, outcome in zip(batch, outcomes, strict=True):
             if request.future.done():  # the caller was cancelled; its write stands anyway
                 continue
             if outcome.error is None:
@@ -166,6 +182,9 @@ class GroupCommitWriter:
             if request is not None:
                 pending.append(request)
         for request in pending:
+            if request.ended is not None:
+                with contextlib.suppress(Exception):
+                    request.ended(None, StorageError("storage writer stopped"))
             if not request.future.done():
                 failure = StorageError(f"storage writer stopped: {error!r}")
                 request.future.set_exception(failure)

@@ -143,3 +143,53 @@ def test_a_read_that_spans_only_other_sessions_steps_is_kept() -> None:
     found = cache.get(SessionId(1))
     assert found is not None
     assert found.state == {"n": 1}
+
+
+async def test_a_step_whose_caller_was_cancelled_still_reaches_the_cache(world: World) -> None:
+    repo = world.repo
+    started = await repo.start_session(world.named.id, world.participants[0], {"n": 0}, 1, at(9))
+    await repo.get_session(started.id)
+    step = asyncio.create_task(repo.apply_step(UpdateId(1), started.id, {"n": 1}, [], [], at(10)))
+    await asyncio.sleep(0)  # queued for the next commit
+    step.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await step
+    await repo.get_session(started.id)  # may read (and keep) the row from before the commit
+    await repo.mark_update_processed(UpdateId(2), at(11))  # committed after the cancelled step
+    cached = await repo.get_session(started.id)
+    assert cached is not None
+    assert cached.state == {"n": 1}
+    assert cached == await on_disk(world, started.id)
+
+
+async def test_every_read_shows_a_queued_prompt(world: World) -> None:
+    repo = world.repo
+    user = world.participants[0]
+    started = await repo.start_session(world.named.id, user, {}, 1, at(9))
+    repo.note_prompt_message(started.id, 4242)
+    [active] = await repo.active_sessions_of(user)
+    assert active.prompt_message_id == 4242
+    found = await repo.session_of(world.named.id, user)
+    assert found is not None
+    assert found.prompt_message_id == 4242
+
+
+def test_a_queued_prompt_shows_over_what_was_read_until_its_write_ends() -> None:
+    cache = SessionCache()
+    note = cache.prompt_shown(SessionId(1), 77)
+    ticket = cache.ticket(SessionId(1))
+    read = cache.fill(ticket, _session(1, {"n": 1}))  # read before the note was committed
+    assert read is not None
+    assert read.prompt_message_id == 77
+    cache.written()  # another write empties the cache meanwhile
+    assert cache.overlay(_session(1, {"n": 1})).prompt_message_id == 77
+    cache.prompt_stored(SessionId(1), note)
+    assert cache.overlay(_session(1, {"n": 1})).prompt_message_id is None  # the row decides
+
+
+def test_a_later_note_is_not_undone_by_an_earlier_one_ending() -> None:
+    cache = SessionCache()
+    first = cache.prompt_shown(SessionId(1), 77)
+    cache.prompt_shown(SessionId(1), 78)
+    cache.prompt_stored(SessionId(1), first)
+    assert cache.overlay(_session(1, {})).prompt_message_id == 78
