@@ -66,13 +66,17 @@ class FlowBook:
                 definition_json=_definition_of(flow),
             )
         for flow_id, version, definition in await repo.flow_definitions_in_use():
+            key = (flow_id, version)
             current = self.flows.get(flow_id)
             if current is not None and current.version == version:
                 continue
+            if definition is None:  # registered by a release that did not keep definitions
+                log.warning("flow %s v%s is in use but its definition was not kept", *key)
+                continue
             try:
-                self.earlier[flow_id, version] = Flow.model_validate_json(definition)
+                self.earlier[key] = Flow.model_validate_json(definition)
             except ValueError:  # kept by a release whose schema this one no longer reads
-                log.warning("flow %s v%s is kept but cannot be read back", flow_id, version)
+                log.warning("flow %s v%s is in use but cannot be read back", *key)
 
 
 def _definition_of(flow: Flow) -> str:

@@ -208,8 +208,9 @@ class Repository(Protocol):
         """
         ...
 
-    async def flow_definitions_in_use(self) -> list[tuple[str, int, str]]:
-        """(flow id, version, definition JSON) of the kept versions active sessions are on."""
+    async def flow_definitions_in_use(self) -> list[tuple[str, int, str | None]]:
+        """(flow id, version, definition JSON if kept) of the versions that open rounds and
+        active sessions are on."""
         ...
 
     async def open_round(

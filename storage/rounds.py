@@ -96,13 +96,16 @@ def register_flow(
     return True
 
 
-def flow_definitions_in_use(conn: sqlite3.Connection) -> list[tuple[str, int, str]]:
-    """(flow id, version, definition) of every flow version that an active session is on."""
+def flow_definitions_in_use(conn: sqlite3.Connection) -> list[tuple[str, int, str | None]]:
+    """(flow id, version, definition or None) of every flow version that an open round or an
+    active session is on."""
     rows = conn.execute(
         "SELECT f.flow_id, f.version, f.definition_json FROM flows f "
-        "WHERE f.definition_json IS NOT NULL AND EXISTS ("
-        "  SELECT 1 FROM rounds r JOIN sessions s ON s.round_id = r.id "
-        "  WHERE r.flow_id = f.flow_id AND s.flow_version = f.version AND s.status = 'active')"
+        "WHERE EXISTS (SELECT 1 FROM rounds r WHERE r.flow_id = f.flow_id "
+        "  AND r.flow_version = f.version AND r.status = 'open') "
+        "OR EXISTS (SELECT 1 FROM rounds r JOIN sessions s ON s.round_id = r.id "
+        "  WHERE r.flow_id = f.flow_id AND s.flow_version = f.version AND s.status = 'active') "
+        "ORDER BY f.flow_id, f.version"
     )
     return [(row["flow_id"], row["version"], row["definition_json"]) for row in rows]
 

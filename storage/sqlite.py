@@ -250,7 +250,7 @@ class SqliteRepository(SqliteStore, Repository):
             )
         )
 
-    async def flow_definitions_in_use(self) -> list[tuple[str, int, str]]:
+    async def flow_definitions_in_use(self) -> list[tuple[str, int, str | None]]:
         return await self._read(rounds.flow_definitions_in_use)
 
     async def open_round(

@@ -138,3 +138,21 @@ async def test_a_session_finishes_on_its_version_after_the_flow_is_edited(
         assert (session.status, session.flow_version) == ("submitted", 1)
         live = {row.step_id: row.value for row in await world.repo.repo.answers_of_round(opened.id)}
         assert live == {"met": "no", "why_not": "Holidays", "mood": 4}
+
+
+async def test_a_round_opened_before_the_edit_starts_on_its_version(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, tmp_path: Path
+) -> None:
+    async with world_with_followup(sandbox, sandbox_client, tmp_path) as world:
+        await sandbox_client.create_user("Fatou", user_id=FACILITATOR, started=True)
+        await sandbox_client.create_user("Ana", user_id=ANA, language_code="en")
+        opened = await world.cohort_with_round(FACILITATOR, [ANA], "followup", {ANA: "en"})
+        await world.stop()  # nobody has started yet when the flow is rewritten
+        edited = FLOW.replace("version: 1", "version: 2")
+        (tmp_path / "flows" / "followup.yaml").write_text(edited, encoding="utf-8")
+        await world.start()
+        await sandbox_client.send_command(ANA, "start")
+        assert "Did the group meet this month?" in (await world.last(ANA)).content
+        session = await world.repo.repo.session_of(opened.id, UserId(ANA))
+        assert session is not None
+        assert session.flow_version == 1
