@@ -52,10 +52,11 @@ async def test_a_failed_open_leaves_no_thread_behind(tmp_path: Path) -> None:
     # A worker thread still running when a short-lived loop closes dies with "Event loop is
     # closed": the open must not return before its thread has stopped.
     (tmp_path / "bilan.db").mkdir()
+    before = set(threading.enumerate())
     with pytest.raises(DatabaseOpenError):
         await connect(tmp_path / "bilan.db", "write", "FULL")
     workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
-    assert [t for t in workers if t.is_alive()] == []
+    assert [t for t in workers if t not in before and t.is_alive()] == []
 
 
 async def test_a_directory_in_place_of_the_file_is_one_line(tmp_path: Path) -> None:
