@@ -40,7 +40,8 @@ class SessionCache:
         self._notes = 0
 
     def get(self, session_id: SessionId) -> Session | None:
-        return self._sessions.get(session_id)
+        known = self._sessions.get(session_id)
+        return None if known is None else self.overlay(known)
 
     def ticket(self, session_id: SessionId) -> Ticket:
         """Take before reading `session_id`; give back to `fill` with what the read found."""
@@ -108,8 +109,16 @@ class SessionCache:
         if queued is not None and queued[0] == note:
             del self._prompts[session_id]
 
-    def prompt_set(self, session_id: SessionId, message_id: int | None) -> None:
-        """An awaited write of the prompt ended: it supersedes any queued one before it."""
+    def notes_so_far(self) -> int:
+        """Take when an awaited write of a prompt is submitted; give back to `prompt_set`."""
+        return self._notes
+
+    def prompt_set(self, session_id: SessionId, message_id: int | None, notes_before: int) -> None:
+        """An awaited write of the prompt ended: it supersedes the notes queued before it, not
+        one queued after it (that one is written later)."""
+        queued = self._prompts.get(session_id)
+        if queued is not None and queued[0] > notes_before:
+            return
         self._prompts.pop(session_id, None)
         self._set_prompt(session_id, message_id)
 

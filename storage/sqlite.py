@@ -365,9 +365,11 @@ class SqliteRepository(SqliteStore, Repository):
         )
 
     async def set_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
+        notes_before = self._sessions.notes_so_far()
+
         def ended(value: object, error: Exception | None) -> None:
             if error is None:
-                self._sessions.prompt_set(session_id, message_id)
+                self._sessions.prompt_set(session_id, message_id, notes_before)
 
         await self._writer.submit(
             lambda conn: sessions.set_prompt_message(conn, session_id, message_id), ended

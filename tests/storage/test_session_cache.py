@@ -193,3 +193,11 @@ def test_a_later_note_is_not_undone_by_an_earlier_one_ending() -> None:
     cache.prompt_shown(SessionId(1), 78)
     cache.prompt_stored(SessionId(1), first)
     assert cache.overlay(_session(1, {})).prompt_message_id == 78
+
+
+def test_a_note_queued_after_an_awaited_prompt_write_wins() -> None:
+    cache = SessionCache()
+    before = cache.notes_so_far()  # the awaited write is submitted
+    cache.prompt_shown(SessionId(1), 78)  # then a note is queued behind it
+    cache.prompt_set(SessionId(1), 77, before)  # the awaited write ends first
+    assert cache.overlay(_session(1, {})).prompt_message_id == 78
