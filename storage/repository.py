@@ -298,9 +298,13 @@ class Repository(Protocol):
         """Store one engine step atomically: update id, state, answers, retractions, finish.
 
         A known `update_id` changes nothing and returns `DUPLICATE`, also when the same update
-        is applied concurrently. A status other than "active" finishes the session: it records
-        the completion and, in an anonymous round, drops the session's link to its answers; in
-        that case `new_state` must already be scrubbed of answers.
+        is applied concurrently. `new_state` must be JSON-native (str keys, lists, no tuples)
+        and left unchanged after the call: it is kept in memory as the session's state, which
+        is then what a read from disk would give.
+
+        A status other than "active" finishes the session: it records the completion and, in
+        an anonymous round, drops the session's link to its answers; in that case `new_state`
+        must already be scrubbed of answers.
 
         Raises: NotFoundError: unknown session. SessionFinishedError: session not active.
         """

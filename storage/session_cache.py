@@ -25,7 +25,7 @@ from typing import Any
 
 from storage.models import UNCHANGED, Session, SessionId, SessionStatus, Unchanged
 
-# (other writes ended, steps of the session ended) when a read began
+# (writes other than sessions' own that ended, session writes that ended) when a read began
 Ticket = tuple[int, int]
 
 MAX_SESSIONS = 10_000  # every participant of many cohorts; an entry is one state, a few KB
@@ -34,25 +34,38 @@ MAX_SESSIONS = 10_000  # every participant of many cohorts; an entry is one stat
 class SessionCache:
     def __init__(self) -> None:
         self._sessions: dict[SessionId, Session] = {}
-        self._writes = 0  # writes other than steps that ended
-        self._steps: dict[SessionId, int] = {}  # steps of each session that ended
+        self._writes = 0  # writes other than sessions' own (steps, prompts) that ended
+        self._ended = 0  # sessions' own writes that ended
+        self._changed_at: dict[SessionId, int] = {}  # `_ended` when the session's last one did
         self._prompts: dict[SessionId, tuple[int, int | None]] = {}  # queued: (note, message)
         self._notes = 0
+        self._disabled = False
 
     def get(self, session_id: SessionId) -> Session | None:
         known = self._sessions.get(session_id)
         return None if known is None else self.overlay(known)
 
-    def ticket(self, session_id: SessionId) -> Ticket:
-        """Take before reading `session_id`; give back to `fill` with what the read found."""
-        return self._writes, self._steps.get(session_id, 0)
+    def ticket(self) -> Ticket:
+        """Take before a read; give back to `fill` or `is_current` with what it found."""
+        return self._writes, self._ended
+
+    def is_current(self, ticket: Ticket, sessions: list[Session]) -> bool:
+        """No write that could change `sessions` ended since `ticket` was taken."""
+        return ticket[0] == self._writes and all(
+            self._changed_at.get(session.id, -1) <= ticket[1] for session in sessions
+        )
+
+    def disable(self) -> None:
+        """The writer died: a batch in flight may still commit unseen, so keep nothing more."""
+        self._disabled = True
+        self.written()
 
     def fill(self, ticket: Ticket, session: Session | None) -> Session | None:
         """`session` as read, with its queued prompt; kept if the read is still current."""
         if session is None:
             return None
         session = self.overlay(session)
-        if not session.is_active or ticket != self.ticket(session.id):
+        if self._disabled or not session.is_active or not self.is_current(ticket, [session]):
             return session
         if len(self._sessions) >= MAX_SESSIONS:
             self.written()
@@ -70,7 +83,7 @@ class SessionCache:
         """A write other than a step ended (or failed): nothing cached can be trusted."""
         self._writes += 1
         self._sessions.clear()
-        self._steps.clear()  # safe: the bump above already voids every ticket in flight
+        self._changed_at.clear()  # safe: the bump above already voids every ticket in flight
 
     def stepped(
         self,
@@ -80,8 +93,11 @@ class SessionCache:
         prompt_message_id: int | Unchanged | None,
         at: datetime,
     ) -> None:
-        """A step of `session_id` is committed: keep what it wrote (a finished session goes)."""
-        self._steps[session_id] = self._steps.get(session_id, 0) + 1
+        """A step of `session_id` is committed: keep what it wrote (a finished session goes).
+
+        `state` is kept as given: callers pass a fresh JSON-native mapping and never change it.
+        """
+        self._session_changed(session_id)
         known = self._sessions.get(session_id)
         if known is None:
             return
@@ -92,9 +108,14 @@ class SessionCache:
         self._sessions[session_id] = _changed(known, state, prompt, at)
 
     def forget(self, session_id: SessionId) -> None:
-        """A step failed: what it wrote is unknown."""
-        self._steps[session_id] = self._steps.get(session_id, 0) + 1
+        """A write of `session_id` failed: what it did is unknown."""
+        self._session_changed(session_id)
         self._sessions.pop(session_id, None)
+
+    def _session_changed(self, session_id: SessionId) -> None:
+        # Voids the tickets in flight of reads that return this session.
+        self._ended += 1
+        self._changed_at[session_id] = self._ended
 
     def prompt_shown(self, session_id: SessionId, message_id: int | None) -> int:
         """The prompt's write is queued: returns the note to give `prompt_stored` when it ends."""
@@ -103,11 +124,18 @@ class SessionCache:
         self._set_prompt(session_id, message_id)
         return self._notes
 
-    def prompt_stored(self, session_id: SessionId, note: int) -> None:
-        """The queued write `note` ended: reads show what it wrote from now on."""
+    def prompt_stored(
+        self, session_id: SessionId, note: int, message_id: int | None, failed: bool
+    ) -> None:
+        """The queued write `note` ended: reads show what the database has from now on."""
         queued = self._prompts.get(session_id)
         if queued is not None and queued[0] == note:
             del self._prompts[session_id]
+        if failed:  # the cached entry shows a prompt the database does not have
+            self.forget(session_id)
+            return
+        self._session_changed(session_id)
+        self._set_prompt(session_id, message_id)  # hooks run in commit order: this is current
 
     def notes_so_far(self) -> int:
         """Take when an awaited write of a prompt is submitted; give back to `prompt_set`."""
@@ -116,6 +144,7 @@ class SessionCache:
     def prompt_set(self, session_id: SessionId, message_id: int | None, notes_before: int) -> None:
         """An awaited write of the prompt ended: it supersedes the notes queued before it, not
         one queued after it (that one is written later)."""
+        self._session_changed(session_id)
         queued = self._prompts.get(session_id)
         if queued is not None and queued[0] > notes_before:
             return

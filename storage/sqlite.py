@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from os import PathLike
@@ -313,21 +313,35 @@ class SqliteRepository(SqliteStore, Repository):
         known = self._sessions.get(session_id)
         if known is not None:
             return known
-        ticket = self._sessions.ticket(session_id)
+        ticket = self._sessions.ticket()
         found = await self._read(lambda conn: sessions.get_session(conn, session_id))
         return self._sessions.fill(ticket, found)
 
     async def active_sessions_of(self, user_id: UserId) -> list[Session]:
-        found = await self._read(lambda conn: sessions.active_sessions_of(conn, user_id))
-        return [self._sessions.overlay(session) for session in found]
+        return await self._read_sessions(lambda conn: sessions.active_sessions_of(conn, user_id))
 
     async def active_sessions_of_round(self, round_id: RoundId) -> list[Session]:
-        found = await self._read(lambda conn: sessions.active_sessions_of_round(conn, round_id))
-        return [self._sessions.overlay(session) for session in found]
+        return await self._read_sessions(
+            lambda conn: sessions.active_sessions_of_round(conn, round_id)
+        )
 
     async def session_of(self, round_id: RoundId, user_id: UserId) -> Session | None:
-        found = await self._read(lambda conn: sessions.session_of(conn, round_id, user_id))
-        return None if found is None else self._sessions.overlay(found)
+        found = await self._read_sessions(
+            lambda conn: [s for s in [sessions.session_of(conn, round_id, user_id)] if s]
+        )
+        return found[0] if found else None
+
+    async def _read_sessions(
+        self, query: Callable[[sqlite3.Connection], list[Session]]
+    ) -> list[Session]:
+        """Sessions as read, with queued prompts on top. A session write that ended during the
+        read (a queued prompt committed, say) may be missing from it: read again then."""
+        for _ in range(3):
+            ticket = self._sessions.ticket()
+            found = await self._read(query)
+            if self._sessions.is_current(ticket, found):
+                break
+        return [self._sessions.overlay(session) for session in found]
 
     async def apply_step(
         self,
@@ -379,7 +393,9 @@ class SqliteRepository(SqliteStore, Repository):
         note = self._sessions.prompt_shown(session_id, message_id)
         self._writer.submit_later(
             lambda conn: sessions.note_prompt_message(conn, session_id, message_id),
-            lambda value, error: self._sessions.prompt_stored(session_id, note),
+            lambda value, error: self._sessions.prompt_stored(
+                session_id, note, message_id, failed=error is not None
+            ),
         )
 
     async def live_answers(self, session_id: SessionId) -> dict[str, AnswerRow]:

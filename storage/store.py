@@ -43,8 +43,8 @@ class SqliteStore:
         self._lock = lock
         self._write_db = write_db
         self._read_db = read_db
-        self._writer = GroupCommitWriter(write_db, path)
         self._sessions = SessionCache()
+        self._writer = GroupCommitWriter(write_db, path, on_stop=self._sessions.disable)
         self._closed = False
         self.reads = 0  # round trips on the read connection, for benchmarks
 

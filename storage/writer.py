@@ -68,9 +68,12 @@ class _Counters:
 class GroupCommitWriter:
     """The single writer of a store; `submit` is the only way to write."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, path: Path, on_stop: Callable[[], None] | None = None
+    ) -> None:
         self._db = db
         self._path = path
+        self._on_stop = on_stop  # the writer died: a batch in flight may still commit
         self._queue: asyncio.Queue[_Request[Any] | None] = asyncio.Queue()
         self._closing = False
         self._counters = _Counters()
@@ -176,6 +179,8 @@ class GroupCommitWriter:
 
     def _fail_all(self, batch: Sequence[_Request[Any]], error: BaseException) -> None:
         """Never leave a caller waiting forever if the writer itself dies."""
+        if self._on_stop is not None:
+            self._on_stop()
         pending = list(batch)
         while not self._queue.empty():
             request = self._queue.get_nowait()

@@ -121,7 +121,7 @@ def _session(session_id: int, state: dict[str, int]) -> Session:
 
 def test_a_read_that_spans_a_step_of_its_session_is_not_kept() -> None:
     cache = SessionCache()
-    ticket = cache.ticket(SessionId(1))
+    ticket = cache.ticket()
     cache.stepped(SessionId(1), {"n": 2}, "active", None, at(1))  # committed during the read
     cache.fill(ticket, _session(1, {"n": 1}))  # what the read saw: before the step
     assert cache.get(SessionId(1)) is None
@@ -129,7 +129,7 @@ def test_a_read_that_spans_a_step_of_its_session_is_not_kept() -> None:
 
 def test_a_read_that_spans_another_write_is_not_kept() -> None:
     cache = SessionCache()
-    ticket = cache.ticket(SessionId(1))
+    ticket = cache.ticket()
     cache.written()
     cache.fill(ticket, _session(1, {"n": 1}))
     assert cache.get(SessionId(1)) is None
@@ -137,7 +137,7 @@ def test_a_read_that_spans_another_write_is_not_kept() -> None:
 
 def test_a_read_that_spans_only_other_sessions_steps_is_kept() -> None:
     cache = SessionCache()
-    ticket = cache.ticket(SessionId(1))
+    ticket = cache.ticket()
     cache.stepped(SessionId(2), {"n": 5}, "active", None, at(1))
     cache.fill(ticket, _session(1, {"n": 1}))
     found = cache.get(SessionId(1))
@@ -177,13 +177,13 @@ async def test_every_read_shows_a_queued_prompt(world: World) -> None:
 def test_a_queued_prompt_shows_over_what_was_read_until_its_write_ends() -> None:
     cache = SessionCache()
     note = cache.prompt_shown(SessionId(1), 77)
-    ticket = cache.ticket(SessionId(1))
+    ticket = cache.ticket()
     read = cache.fill(ticket, _session(1, {"n": 1}))  # read before the note was committed
     assert read is not None
     assert read.prompt_message_id == 77
     cache.written()  # another write empties the cache meanwhile
     assert cache.overlay(_session(1, {"n": 1})).prompt_message_id == 77
-    cache.prompt_stored(SessionId(1), note)
+    cache.prompt_stored(SessionId(1), note, 77, failed=False)
     assert cache.overlay(_session(1, {"n": 1})).prompt_message_id is None  # the row decides
 
 
@@ -191,7 +191,7 @@ def test_a_later_note_is_not_undone_by_an_earlier_one_ending() -> None:
     cache = SessionCache()
     first = cache.prompt_shown(SessionId(1), 77)
     cache.prompt_shown(SessionId(1), 78)
-    cache.prompt_stored(SessionId(1), first)
+    cache.prompt_stored(SessionId(1), first, 77, failed=False)
     assert cache.overlay(_session(1, {})).prompt_message_id == 78
 
 
@@ -201,3 +201,42 @@ def test_a_note_queued_after_an_awaited_prompt_write_wins() -> None:
     cache.prompt_shown(SessionId(1), 78)  # then a note is queued behind it
     cache.prompt_set(SessionId(1), 77, before)  # the awaited write ends first
     assert cache.overlay(_session(1, {})).prompt_message_id == 78
+
+
+def _cached(cache: SessionCache, session: Session) -> None:
+    assert cache.fill(cache.ticket(), session) is not None
+    assert cache.get(session.id) is not None
+
+
+def test_a_read_that_spans_a_prompt_write_is_not_kept() -> None:
+    cache = SessionCache()
+    ticket = cache.ticket()
+    cache.prompt_set(SessionId(1), 7, cache.notes_so_far())  # committed during the read
+    cache.fill(ticket, _session(1, {}))  # the read saw no prompt
+    assert cache.get(SessionId(1)) is None
+
+
+def test_a_note_behind_a_step_that_names_a_prompt_wins() -> None:
+    cache = SessionCache()
+    _cached(cache, _session(1, {}))
+    note = cache.prompt_shown(SessionId(1), 5)  # queued behind a step naming prompt 9
+    cache.stepped(SessionId(1), {"n": 1}, "active", 9, at(1))  # the step's batch ends first
+    cache.prompt_stored(SessionId(1), note, 5, failed=False)
+    found = cache.get(SessionId(1))
+    assert found is not None
+    assert (found.state, found.prompt_message_id) == ({"n": 1}, 5)
+
+
+def test_a_failed_note_leaves_nothing_cached_that_the_database_lacks() -> None:
+    cache = SessionCache()
+    _cached(cache, _session(1, {}))
+    note = cache.prompt_shown(SessionId(1), 5)
+    cache.prompt_stored(SessionId(1), note, 5, failed=True)
+    assert cache.get(SessionId(1)) is None
+
+
+def test_once_the_writer_died_nothing_is_kept() -> None:
+    cache = SessionCache()
+    cache.disable()
+    assert cache.fill(cache.ticket(), _session(1, {})) is not None
+    assert cache.get(SessionId(1)) is None
