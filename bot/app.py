@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -91,12 +91,19 @@ async def prepare(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def _housekeeping(context: Context) -> None:
-    """Close rounds past their deadline; forget update ids old enough never to come back."""
-    services = services_of(context)
+    await housekeep(services_of(context), context.bot)
+
+
+async def housekeep(services: Services, bot: Bot) -> None:
+    """Close rounds past their deadline, end the sessions a stopped closing left open, and
+    forget update ids old enough never to come back."""
     now = services.clock()
     for due in await services.repo.open_rounds_due(now):
-        await close_round(services, context.bot, due.id)
+        await close_round(services, bot, due.id)
         log.info("round %s closed at its deadline", due.id)
+    for round_id in await services.repo.closed_rounds_with_active_sessions():
+        await close_round(services, bot, round_id)  # closing again only ends the sessions
+        log.info("the sessions still open in closed round %s are ended", round_id)
     await services.repo.prune_processed_updates(now - timedelta(days=2))
 
 

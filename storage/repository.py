@@ -242,6 +242,11 @@ class Repository(Protocol):
 
     async def rounds_of_cohort(self, cohort_id: CohortId) -> list[Round]: ...
 
+    async def closed_rounds_with_active_sessions(self) -> list[RoundId]:
+        """Rounds closed while some of their sessions were not ended (the closing stopped
+        halfway): housekeeping ends them."""
+        ...
+
     async def open_rounds_due(self, before: datetime) -> list[Round]:
         """The open rounds whose deadline is at or before `before`, earliest deadline first."""
         ...

@@ -183,6 +183,14 @@ def open_rounds_due(conn: sqlite3.Connection, before: datetime) -> list[Round]:
     return [round_from_row(row) for row in rows]
 
 
+def closed_rounds_with_active_sessions(conn: sqlite3.Connection) -> list[RoundId]:
+    rows = conn.execute(
+        "SELECT id FROM rounds r WHERE status = 'closed' AND EXISTS ("
+        "SELECT 1 FROM sessions s WHERE s.round_id = r.id AND s.status = 'active') ORDER BY id"
+    )
+    return [RoundId(row["id"]) for row in rows]
+
+
 def all_open_rounds(conn: sqlite3.Connection) -> list[Round]:
     rows = conn.execute(f"SELECT {_ROUND} FROM rounds WHERE status = 'open' ORDER BY opened_at, id")
     return [round_from_row(row) for row in rows]

@@ -281,6 +281,9 @@ class SqliteRepository(SqliteStore, Repository):
     async def rounds_of_cohort(self, cohort_id: CohortId) -> list[Round]:
         return await self._read(lambda conn: rounds.rounds_of_cohort(conn, cohort_id, False))
 
+    async def closed_rounds_with_active_sessions(self) -> list[RoundId]:
+        return await self._read(rounds.closed_rounds_with_active_sessions)
+
     async def open_rounds_due(self, before: datetime) -> list[Round]:
         return await self._read(lambda conn: rounds.open_rounds_due(conn, before))
 

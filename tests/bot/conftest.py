@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest_asyncio
 from pydantic import SecretStr
+from telegram.ext import Application
 
 from bot.app import build_application, prepare
 from bot.runtime import opened_services
@@ -34,6 +36,7 @@ class BotWorld:
     settings: Settings
     _stack: contextlib.AsyncExitStack | None = None
     services: Services | None = None
+    app: Application[Any, Any, Any, Any, Any, Any] | None = None
     clock_offset: timedelta = field(default_factory=timedelta)
 
     def now(self) -> datetime:
@@ -46,13 +49,13 @@ class BotWorld:
         app = build_application(services, application_builder(self.server))
         await stack.enter_async_context(running_application(app, poll_timeout=2.0))
         await prepare(app)
-        self._stack, self.services = stack, services
+        self._stack, self.services, self.app = stack, services, app
         return services
 
     async def stop(self) -> None:
         if self._stack is not None:
             await self._stack.aclose()
-        self._stack, self.services = None, None
+        self._stack, self.services, self.app = None, None, None
 
     @property
     def repo(self) -> Services:

@@ -269,3 +269,27 @@ async def test_joining_while_a_round_is_open_starts_it_and_a_second_open_is_refu
     assert len(await world.repo.repo.open_rounds_of_cohort(1)) == 1  # type: ignore[arg-type]
     await join(world, ANA, code, "en", None)
     assert "Question 1/13" in (await world.last(ANA)).content, "the open round starts at once"
+
+
+async def test_housekeeping_ends_the_sessions_a_stopped_closing_left_open(
+    world: BotWorld,
+) -> None:
+    from bot.app import housekeep
+
+    client = world.client
+    await client.create_user("Fatou", user_id=FATOU, started=True)
+    await client.create_user("Clara", user_id=CLARA, language_code="en")
+    opened = await world.cohort_with_round(FATOU, [CLARA], "satisfaction", {CLARA: "en"})
+    await client.send_command(CLARA, "start")
+    await world.tap(CLARA, "9")
+    # The round is closed, but the bot stopped before it ended Clara's session.
+    await world.repo.repo.close_round(opened.id, world.now())
+    assert await world.repo.repo.closed_rounds_with_active_sessions() == [opened.id]
+    assert world.app is not None
+    await housekeep(world.repo, world.app.bot)
+    closed_text = en("This questionnaire is closed. The answers you gave are kept, thank you.")
+    assert (await world.last(CLARA)).content == closed_text
+    session = await world.repo.repo.session_of(opened.id, UserId(CLARA))
+    assert session is not None
+    assert session.status == "timed_out"
+    assert await world.repo.repo.closed_rounds_with_active_sessions() == []

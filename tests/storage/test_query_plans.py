@@ -64,6 +64,7 @@ async def _rounds_and_sessions(world: World) -> None:
     await repo.rounds_of_cohort(cohort.id)
     await repo.open_rounds_due(at(60))
     await repo.all_open_rounds()
+    await repo.closed_rounds_with_active_sessions()
     for round_ in (world.named, world.anonymous):
         session = await repo.start_session(round_.id, user, {}, 1, at(10))
         await repo.apply_step(

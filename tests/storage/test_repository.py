@@ -274,3 +274,14 @@ async def test_values_that_are_not_json_fail_their_caller_only(world: World) -> 
     with pytest.raises(TypeError):
         await world.repo.record_audit(world.facilitator, "x", None, {"when": T0}, T0)
     assert await world.repo.audit_of_cohort(world.cohort.id) == []
+
+
+async def test_closed_rounds_with_sessions_still_active(world: World) -> None:
+    repo = world.repo
+    session = await repo.start_session(world.named.id, world.participants[0], {}, 1, at(10))
+    await repo.start_session(world.anonymous.id, world.participants[0], {}, 1, at(10))
+    assert await repo.closed_rounds_with_active_sessions() == []  # both still open
+    await repo.close_round(world.named.id, at(11))  # and its sessions were not ended
+    assert await repo.closed_rounds_with_active_sessions() == [world.named.id]
+    await repo.apply_step(None, session.id, {}, [], [], at(12), status="timed_out")
+    assert await repo.closed_rounds_with_active_sessions() == []
