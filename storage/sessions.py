@@ -17,7 +17,12 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.errors import NotFoundError, RoundClosedError, SessionFinishedError
+from storage.errors import (
+    ConstraintError,
+    NotFoundError,
+    RoundClosedError,
+    SessionFinishedError,
+)
 from storage.models import (
     UNCHANGED,
     AnswerRow,
@@ -43,6 +48,8 @@ _SESSION = (
     "id, round_id, user_id, response_id, status, state_json, flow_version, prompt_message_id, "
     "started_at, updated_at, finished_at"
 )
+
+_INSERT_ATTEMPTS = 8  # a retraction, then random ids that collide with odds of 2**-62 each
 
 # (step_id, value as JSON text, detail): the JSON is encoded by the caller, off the writer thread.
 EncodedAnswer = tuple[str, str, str | None]
@@ -152,19 +159,44 @@ def apply_step(
     anonymous, response_id, now = bool(row["anonymous"]), row["response_id"], to_text(at)
     answered_at = to_day_text(at) if anonymous else now
     for step_id, value_json, detail in recorded:
-        _retract(conn, response_id, step_id)
-        answer_id = _random_id(conn, "answers") if anonymous else None
-        conn.execute(
-            "INSERT INTO answers (id, response_id, step_id, value_json, detail, answered_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (answer_id, response_id, step_id, value_json, detail, answered_at),
-        )
+        _insert_answer(conn, response_id, step_id, value_json, detail, answered_at, anonymous)
     for step_id in retracted:
         _retract(conn, response_id, step_id)
     _write_session(conn, session_id, state_json, now, status, prompt_message_id, anonymous)
     if status != "active":
         _finish(conn, row, status, at, anonymous)
     return ApplyResult.APPLIED
+
+
+def _insert_answer(
+    conn: sqlite3.Connection,
+    response_id: int,
+    step_id: str,
+    value_json: str,
+    detail: str | None,
+    answered_at: str,
+    anonymous: bool,
+) -> None:
+    """Insert the step's live answer, in one statement when it is the step's first answer.
+
+    The unique indexes say the rest: a live answer already there (`answers_live`) is retracted
+    first, and a random id already taken (anonymous answers) is drawn again.
+    """
+    for _ in range(_INSERT_ATTEMPTS):
+        answer_id = secrets.randbits(62) + 1 if anonymous else None
+        try:
+            conn.execute(
+                "INSERT INTO answers (id, response_id, step_id, value_json, detail, answered_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (answer_id, response_id, step_id, value_json, detail, answered_at),
+            )
+            return
+        except sqlite3.IntegrityError as error:
+            if "answers.response_id" in str(error):  # answers_live: a re-answer
+                _retract(conn, response_id, step_id)
+            elif "answers.id" not in str(error):  # not a random id drawn twice
+                raise
+    raise ConstraintError(f"could not store the answer to {step_id!r}: every id drawn is taken")
 
 
 def _retract(conn: sqlite3.Connection, response_id: int, step_id: str) -> None:

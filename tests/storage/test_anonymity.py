@@ -6,7 +6,9 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-from storage import AnswerWrite, ApplyResult, Session, UpdateId
+import pytest
+
+from storage import AnswerWrite, ApplyResult, Session, UpdateId, sessions
 from tests.storage.conftest import World, at
 
 JOIN_VIA_RESPONSE = """
@@ -146,3 +148,30 @@ async def test_a_duplicate_final_update_changes_nothing(world: World) -> None:
     submitted, _, _ = await _answer_and_finish(world)
     again = await world.repo.apply_step(UpdateId(1), submitted.id, {"x": 1}, [], [], at(99))
     assert again is ApplyResult.DUPLICATE
+
+
+async def test_a_random_answer_id_drawn_twice_is_drawn_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = world.repo
+    session = await repo.start_session(world.anonymous.id, world.participants[0], {}, 1, at(20))
+    draws = iter([41, 41, 41, 77])  # the second answer draws the first one's id twice
+    monkeypatch.setattr(sessions.secrets, "randbits", lambda bits: next(draws))
+    await repo.apply_step(UpdateId(1), session.id, {}, [AnswerWrite("q1", 1)], [], at(21))
+    await repo.apply_step(UpdateId(2), session.id, {}, [AnswerWrite("q2", 2)], [], at(22))
+    live = await repo.live_answers(session.id)
+    assert {step: (row.id, row.value) for step, row in live.items()} == {
+        "q1": (42, 1),
+        "q2": (78, 2),
+    }
+
+
+async def test_a_re_answer_retracts_the_live_answer_first(world: World) -> None:
+    repo = world.repo
+    session = await repo.start_session(world.named.id, world.participants[0], {}, 1, at(20))
+    for update, value in enumerate((1, 2, 3), start=1):
+        await repo.apply_step(
+            UpdateId(update), session.id, {}, [AnswerWrite("q1", value)], [], at(20 + update)
+        )
+    rows = _rows(repo.path, "SELECT value_json, retracted FROM answers ORDER BY answered_at")
+    assert rows == [("1", 1), ("2", 1), ("3", 0)]
