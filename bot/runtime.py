@@ -20,7 +20,7 @@ from bot.flowbook import FlowBook
 from bot.services import Services
 from bot.settings import Settings
 from flows.errors import FlowError
-from storage import StorageError, open_repository
+from storage import FlowConflictError, StorageError, open_repository
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,10 @@ async def opened_services(settings: Settings) -> AsyncIterator[Services]:
         raise StartupError(f"flows: {error}") from error
     try:
         services = Services(settings, repo, flows)
-        await flows.register(repo, services.clock())
+        try:
+            await flows.register(repo, services.clock())
+        except FlowConflictError as error:  # a flow changed without a new version
+            raise StartupError(f"flows: {error}") from error
         yield services
     finally:
         await repo.close()

@@ -108,3 +108,29 @@ async def _in_thread(
 @pytest.fixture(autouse=True)
 def _no_env_file(tmp_path: Path) -> None:
     """The commands run in tmp_path, where no .env exists: only the test's settings count."""
+
+
+FLOW = """
+id: checkin
+version: 1
+title: {fr: Point d'étape}
+steps:
+  - id: mood
+    kind: scale
+    text: {fr: "Comment ça va ?"}
+"""
+
+
+def test_a_flow_changed_without_a_new_version_is_one_line(tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "checkin.yaml").write_text(FLOW, encoding="utf-8")
+    env = {"DATABASE_PATH": str(tmp_path / "bilan.db"), "FLOWS_DIR": str(flows)}
+    assert run("migrate", env=env, cwd=tmp_path).returncode == 0
+    changed = FLOW.replace("Comment ça va ?", "Comment allez-vous ?")
+    (flows / "checkin.yaml").write_text(changed, encoding="utf-8")
+    result = run("migrate", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    line = assert_one_line(result)
+    assert line.startswith("bilan-bot: flows: flow 'checkin' version 1 is already registered")
+    assert "bump its version" in line
