@@ -153,7 +153,7 @@ class SessionCache:
 
     def _set_prompt(self, session_id: SessionId, message_id: int | None) -> None:
         known = self._sessions.get(session_id)
-        if known is not None:
+        if known is not None and known.prompt_message_id != message_id:
             self._sessions[session_id] = _changed(known, known.state, message_id, known.updated_at)
 
 

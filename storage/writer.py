@@ -48,7 +48,7 @@ Ended = Callable[[Any, Exception | None], None]
 @dataclass(slots=True)
 class _Request(Generic[T]):
     unit: Unit[T]
-    future: asyncio.Future[T]
+    future: asyncio.Future[T] | None  # None: nobody waits (`submit_later`)
     ended: Ended | None = None
 
 
@@ -108,9 +108,7 @@ class GroupCommitWriter:
         """
         if self._closing or self._task.done():
             raise StoreClosedError("storage is closed: no more writes")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_log_failure)
-        self._queue.put_nowait(_Request(unit, future, ended))
+        self._queue.put_nowait(_Request(unit, None, ended))
         self._counters.queued += 1
 
     async def close(self) -> None:
@@ -163,6 +161,10 @@ class GroupCommitWriter:
                 except Exception:  # bookkeeping must not keep the callers waiting
                     log.exception("a write's end hook failed")
         for request, outcome in zip(batch, outcomes, strict=True):
+            if request.future is None:
+                if outcome.error is not None:
+                    log.error("a queued write failed", exc_info=outcome.error)
+                continue
             if request.future.done():  # the caller was cancelled; its write stands anyway
                 continue
             if outcome.error is None:
@@ -190,14 +192,9 @@ class GroupCommitWriter:
             if request.ended is not None:
                 with contextlib.suppress(Exception):
                     request.ended(None, StorageError("storage writer stopped"))
-            if not request.future.done():
+            if request.future is not None and not request.future.done():
                 failure = StorageError(f"storage writer stopped: {error!r}")
                 request.future.set_exception(failure)
-
-
-def _log_failure(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("a queued write failed", exc_info=future.exception())
 
 
 def run_batch(conn: sqlite3.Connection, units: Sequence[Unit[Any]]) -> list[_Outcome]:

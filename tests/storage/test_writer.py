@@ -123,3 +123,17 @@ async def test_close_waits_for_queued_writes(db_path: Path) -> None:
     assert len(await asyncio.gather(*writes)) == 20
     async with await open_repository(db_path) as reopened:
         assert await reopened.get_person(UserId(19)) is not None
+
+
+async def test_a_queued_write_that_fails_is_logged_and_fails_alone(
+    repo: SqliteRepository, caplog: pytest.LogCaptureFixture
+) -> None:
+    def fails(c: sqlite3.Connection) -> None:
+        c.execute("INSERT INTO no_such_table VALUES (1)")
+
+    ended: list[Exception | None] = []
+    repo._writer.submit_later(fails, lambda value, error: ended.append(error))
+    await repo.upsert_person(UserId(1), "Ada", "en", at(0))  # in the same batch, or the next
+    assert isinstance(ended[0], sqlite3.OperationalError)
+    assert "a queued write failed" in caplog.text
+    assert await repo.get_person(UserId(1)) is not None
