@@ -13,7 +13,7 @@ from bot.i18n import translator
 from bot.settings import Settings
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
-from storage.models import UserId
+from storage.models import Round, UserId
 from tests.bot.conftest import BotWorld
 
 pytestmark = pytest.mark.e2e
@@ -67,13 +67,18 @@ async def world_with_followup(
         await world.stop()
 
 
+async def open_for_ana(world: BotWorld, language: str = "en") -> Round:
+    """Fatou opens the follow-up for her cohort, of which Ana (in `language`) is a member."""
+    await world.client.create_user("Fatou", user_id=FACILITATOR, started=True)
+    await world.client.create_user("Ana", user_id=ANA, language_code=language)
+    return await world.cohort_with_round(FACILITATOR, [ANA], "followup", {ANA: language})
+
+
 async def test_a_date_and_back_with_a_branch_change(
     sandbox: SandboxServer, sandbox_client: SandboxClient, tmp_path: Path
 ) -> None:
     async with world_with_followup(sandbox, sandbox_client, tmp_path) as world:
-        await sandbox_client.create_user("Fatou", user_id=FACILITATOR, started=True)
-        await sandbox_client.create_user("Ana", user_id=ANA, language_code="en")
-        opened = await world.cohort_with_round(FACILITATOR, [ANA], "followup", {ANA: "en"})
+        opened = await open_for_ana(world)
         await sandbox_client.send_command(ANA, "start")
         await world.tap(ANA, en("Yes"))
         assert "On which day?" in (await world.last(ANA)).content
@@ -101,9 +106,7 @@ async def test_the_date_is_shown_in_the_participants_language(
     sandbox: SandboxServer, sandbox_client: SandboxClient, tmp_path: Path
 ) -> None:
     async with world_with_followup(sandbox, sandbox_client, tmp_path) as world:
-        await sandbox_client.create_user("Fatou", user_id=FACILITATOR, started=True)
-        await sandbox_client.create_user("Ana", user_id=ANA, language_code="fr")
-        await world.cohort_with_round(FACILITATOR, [ANA], "followup", {ANA: "fr"})
+        await open_for_ana(world, "fr")
         await sandbox_client.send_command(ANA, "start")
         await world.tap(ANA, translator("fr")("Yes"))
         await world.say(ANA, "2026-11-12")
@@ -115,9 +118,7 @@ async def test_a_session_finishes_on_its_version_after_the_flow_is_edited(
     sandbox: SandboxServer, sandbox_client: SandboxClient, tmp_path: Path
 ) -> None:
     async with world_with_followup(sandbox, sandbox_client, tmp_path) as world:
-        await sandbox_client.create_user("Fatou", user_id=FACILITATOR, started=True)
-        await sandbox_client.create_user("Ana", user_id=ANA, language_code="en")
-        opened = await world.cohort_with_round(FACILITATOR, [ANA], "followup", {ANA: "en"})
+        opened = await open_for_ana(world)
         await sandbox_client.send_command(ANA, "start")
         await world.tap(ANA, en("No"))
         assert "What got in the way?" in (await world.last(ANA)).content
@@ -144,9 +145,7 @@ async def test_a_round_opened_before_the_edit_starts_on_its_version(
     sandbox: SandboxServer, sandbox_client: SandboxClient, tmp_path: Path
 ) -> None:
     async with world_with_followup(sandbox, sandbox_client, tmp_path) as world:
-        await sandbox_client.create_user("Fatou", user_id=FACILITATOR, started=True)
-        await sandbox_client.create_user("Ana", user_id=ANA, language_code="en")
-        opened = await world.cohort_with_round(FACILITATOR, [ANA], "followup", {ANA: "en"})
+        opened = await open_for_ana(world)
         await world.stop()  # nobody has started yet when the flow is rewritten
         edited = FLOW.replace("version: 1", "version: 2")
         (tmp_path / "flows" / "followup.yaml").write_text(edited, encoding="utf-8")
