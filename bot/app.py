@@ -25,7 +25,7 @@ from bot import cohorts, onboarding, private, rounds  # noqa: F401  (menu action
 from bot.i18n import translator
 from bot.menus import register_commands
 from bot.services import SERVICES_KEY, Services, services_of
-from bot.survey import close_round
+from bot.survey import close_round, end_sessions
 from storage.models import UserId
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ async def housekeep(services: Services, bot: Bot) -> None:
         await close_round(services, bot, due.id)
         log.info("round %s closed at its deadline", due.id)
     for round_id in await services.repo.closed_rounds_with_active_sessions():
-        await close_round(services, bot, round_id)  # closing again only ends the sessions
+        await end_sessions(services, bot, round_id)
         log.info("the sessions still open in closed round %s are ended", round_id)
     await services.repo.prune_processed_updates(now - timedelta(days=2))
 

@@ -28,7 +28,7 @@ class FlowMissingError(LookupError):
 @dataclass(frozen=True, slots=True)
 class FlowBook:
     flows: dict[str, Flow]
-    hashes: dict[str, str]
+    definitions: dict[str, str]  # each flow's validated model as JSON: what is stored and hashed
     # Versions the files no longer carry, read back from the database for the sessions on them.
     earlier: dict[tuple[str, int], Flow] = field(default_factory=dict)
 
@@ -40,8 +40,12 @@ class FlowBook:
         for path in paths:
             flow = load_flow_file(path)
             flows[flow.id] = flow
-        hashes = {flow_id: _hash_of(flow) for flow_id, flow in flows.items()}
-        return cls(flows, hashes)
+        # The model, not the file, is kept and hashed: comments and formatting may change, the
+        # content not.
+        definitions = {
+            flow_id: flow.model_dump_json(by_alias=True) for flow_id, flow in flows.items()
+        }
+        return cls(flows, definitions)
 
     def get(self, flow_id: str, version: int | None = None) -> Flow:
         flow = self.flows.get(flow_id)
@@ -60,10 +64,10 @@ class FlowBook:
             await repo.register_flow(
                 flow.id,
                 flow.version,
-                self.hashes[flow.id],
+                source_hash(self.definitions[flow.id]),
                 flow.title.resolve("fr", "fr"),
                 at,
-                definition_json=_definition_of(flow),
+                definition_json=self.definitions[flow.id],
             )
         for flow_id, version, definition in await repo.flow_definitions_in_use():
             key = (flow_id, version)
@@ -77,12 +81,3 @@ class FlowBook:
                 self.earlier[key] = Flow.model_validate_json(definition)
             except ValueError:  # kept by a release whose schema this one no longer reads
                 log.warning("flow %s v%s is in use but cannot be read back", *key)
-
-
-def _definition_of(flow: Flow) -> str:
-    return flow.model_dump_json(by_alias=True)
-
-
-def _hash_of(flow: Flow) -> str:
-    # The model, not the file, is hashed: comments and formatting may change, the content not.
-    return source_hash(_definition_of(flow))

@@ -258,14 +258,15 @@ async def close_round(
     await services.repo.close_round(round_id, services.clock())
     services.forget_round(round_id)
     if not in_background:
-        await _end_sessions(services, bot, round_id)
+        await end_sessions(services, bot, round_id)
         return
-    task = asyncio.create_task(_end_sessions(services, bot, round_id))
+    task = asyncio.create_task(end_sessions(services, bot, round_id))
     services.background.add(task)  # held until done: the loop keeps only weak references
     task.add_done_callback(services.background.discard)
 
 
-async def _end_sessions(services: Services, bot: Bot, round_id: RoundId) -> None:
+async def end_sessions(services: Services, bot: Bot, round_id: RoundId) -> None:
+    """Time out the round's sessions still active, each under its chat's lock."""
     for session in await services.repo.active_sessions_of_round(round_id):
         try:
             async with services.locks.hold(int(session.user_id)):
@@ -278,7 +279,7 @@ async def _end_sessions(services: Services, bot: Bot, round_id: RoundId) -> None
 
 def summary_of_review(services: Services, session: Session) -> Review | None:
     """The review on screen, rebuilt from the stored state (None when not reviewing)."""
-    state = SessionState.from_json(session.state)
+    state = services.state_of(session)
     if state.phase != "review":
         return None
     flow = services.flows.get(state.flow_id, session.flow_version)

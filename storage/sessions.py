@@ -256,18 +256,18 @@ def _finish(
 def set_prompt_message(
     conn: sqlite3.Connection, session_id: SessionId, message_id: int | None
 ) -> None:
-    cursor = conn.execute(
-        "UPDATE sessions SET prompt_message_id = ? WHERE id = ?", (message_id, session_id)
-    )
-    if cursor.rowcount == 0:
+    if not note_prompt_message(conn, session_id, message_id):
         raise NotFoundError(f"no session with id {session_id}")
 
 
 def note_prompt_message(
     conn: sqlite3.Connection, session_id: SessionId, message_id: int | None
-) -> None:
-    # Nobody waits for this one: a session gone meanwhile (forgotten, say) is no error.
-    conn.execute("UPDATE sessions SET prompt_message_id = ? WHERE id = ?", (message_id, session_id))
+) -> bool:
+    """False if the session is gone (forgotten, say): no error for a write nobody waits for."""
+    cursor = conn.execute(
+        "UPDATE sessions SET prompt_message_id = ? WHERE id = ?", (message_id, session_id)
+    )
+    return cursor.rowcount > 0
 
 
 def live_answers(conn: sqlite3.Connection, session_id: SessionId) -> dict[str, AnswerRow]:
