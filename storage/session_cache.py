@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from storage.models import UNCHANGED, Session, SessionId, SessionStatus, Unchanged
+from storage.models import UNCHANGED, RoundId, Session, SessionId, SessionStatus, Unchanged
+from storage.sessions import KnownSession
 
 # (writes other than sessions' own that ended, session writes that ended) when a read began
 Ticket = tuple[int, int]
@@ -40,6 +41,21 @@ class SessionCache:
         self._prompts: dict[SessionId, tuple[int, int | None]] = {}  # queued: (note, message)
         self._notes = 0
         self._disabled = False
+        self._anonymous: dict[RoundId, bool] = {}  # a round's anonymity never changes
+
+    def known(self, session_id: SessionId) -> KnownSession | None:
+        """What a step of `session_id` may take as read (None: the step reads it itself)."""
+        session = self._sessions.get(session_id)
+        if session is None or session.response_id is None:
+            return None
+        anonymous = self._anonymous.get(session.round_id)
+        if anonymous is None:
+            return None
+        return KnownSession(session.round_id, session.user_id, session.response_id, anonymous)
+
+    def learn(self, known: KnownSession) -> None:
+        """A step found the round's anonymity: the next steps in that round need not read it."""
+        self._anonymous[known.round_id] = known.anonymous
 
     def get(self, session_id: SessionId) -> Session | None:
         known = self._sessions.get(session_id)
@@ -136,6 +152,13 @@ class SessionCache:
             return
         self._session_changed(session_id)
         self._set_prompt(session_id, message_id)  # hooks run in commit order: this is current
+
+    def prompt_dropped(self, session_id: SessionId, note: int) -> None:
+        """The queued write `note` will not happen: an awaited write of the prompt replaces it
+        (and its hook, or `forget` if it fails, says what the database has then)."""
+        queued = self._prompts.get(session_id)
+        if queued is not None and queued[0] == note:
+            del self._prompts[session_id]
 
     def notes_so_far(self) -> int:
         """Take when an awaited write of a prompt is submitted; give back to `prompt_set`."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from storage.errors import (
@@ -134,6 +135,26 @@ def start_session(
     return started
 
 
+@dataclass(frozen=True, slots=True)
+class KnownSession:
+    """What this process already read of an active session: lets a step skip reading it again.
+
+    The step's UPDATE checks all of it (a session forgotten and its id reused does not match),
+    and falls back to reading the session when anything differs.
+    """
+
+    round_id: RoundId
+    user_id: UserId
+    response_id: int
+    anonymous: bool  # the round's, which never changes once it is opened
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    result: ApplyResult
+    known: KnownSession | None = None  # what the step found, for the next one
+
+
 def apply_step(
     conn: sqlite3.Connection,
     update_id: UpdateId | None,
@@ -144,9 +165,22 @@ def apply_step(
     at: datetime,
     status: SessionStatus,
     prompt_message_id: int | Unchanged | None,
-) -> ApplyResult:
+    known: KnownSession | None = None,
+) -> Applied:
+    """One step of an active session: its state, answers and update id, in one transaction.
+
+    With `known`, a step that keeps the session active is three statements (update id, session,
+    answer): every statement costs the writer's thread a wait for the GIL.
+    """
     if update_id is not None and not claim_update(conn, update_id, at):
-        return ApplyResult.DUPLICATE
+        return Applied(ApplyResult.DUPLICATE)
+    if (
+        known is not None
+        and status == "active"
+        and _write_known_session(conn, session_id, known, state_json, at, prompt_message_id)
+    ):
+        _write_answers(conn, known, recorded, retracted, at)
+        return Applied(ApplyResult.APPLIED, known)
     row = conn.execute(
         "SELECT s.round_id, s.user_id, s.response_id, s.status, r.anonymous "
         "FROM sessions s JOIN rounds r ON r.id = s.round_id WHERE s.id = ?",
@@ -156,16 +190,57 @@ def apply_step(
         raise NotFoundError(f"no session with id {session_id}")
     if row["status"] != "active":
         raise SessionFinishedError(f"session {session_id} is {row['status']}: it takes no step")
-    anonymous, response_id, now = bool(row["anonymous"]), row["response_id"], to_text(at)
-    answered_at = to_day_text(at) if anonymous else now
-    for step_id, value_json, detail in recorded:
-        _insert_answer(conn, response_id, step_id, value_json, detail, answered_at, anonymous)
-    for step_id in retracted:
-        _retract(conn, response_id, step_id)
-    _write_session(conn, session_id, state_json, now, status, prompt_message_id, anonymous)
+    found = KnownSession(
+        RoundId(row["round_id"]), UserId(row["user_id"]), row["response_id"], bool(row["anonymous"])
+    )
+    _write_answers(conn, found, recorded, retracted, at)
+    _write_session(conn, session_id, state_json, to_text(at), status, prompt_message_id, found)
     if status != "active":
-        _finish(conn, row, status, at, anonymous)
-    return ApplyResult.APPLIED
+        _finish(conn, found, status, at)
+    return Applied(ApplyResult.APPLIED, found)
+
+
+def _write_known_session(
+    conn: sqlite3.Connection,
+    session_id: SessionId,
+    known: KnownSession,
+    state_json: str,
+    at: datetime,
+    prompt_message_id: int | Unchanged | None,
+) -> bool:
+    """The state of a session still as `known` and active; False if it is not (anymore)."""
+    prompt = "" if prompt_message_id is UNCHANGED else ", prompt_message_id = :prompt"
+    cursor = conn.execute(
+        f"UPDATE sessions SET state_json = :state, updated_at = :at{prompt} "
+        "WHERE id = :id AND round_id = :round AND user_id = :user AND response_id = :response "
+        "AND status = 'active'",
+        {
+            "state": state_json,
+            "at": to_text(at),
+            "prompt": prompt_message_id,
+            "id": session_id,
+            "round": known.round_id,
+            "user": known.user_id,
+            "response": known.response_id,
+        },
+    )
+    return cursor.rowcount == 1
+
+
+def _write_answers(
+    conn: sqlite3.Connection,
+    session: KnownSession,
+    recorded: Sequence[EncodedAnswer],
+    retracted: Sequence[str],
+    at: datetime,
+) -> None:
+    answered_at = to_day_text(at) if session.anonymous else to_text(at)
+    for step_id, value_json, detail in recorded:
+        _insert_answer(
+            conn, session.response_id, step_id, value_json, detail, answered_at, session.anonymous
+        )
+    for step_id in retracted:
+        _retract(conn, session.response_id, step_id)
 
 
 def _insert_answer(
@@ -213,7 +288,7 @@ def _write_session(
     at: str,
     status: SessionStatus,
     prompt_message_id: int | Unchanged | None,
-    anonymous: bool,
+    session: KnownSession,
 ) -> None:
     prompt = "" if prompt_message_id is UNCHANGED else ", prompt_message_id = :prompt"
     values = {"state": state_json, "at": at, "prompt": prompt_message_id, "id": session_id}
@@ -229,27 +304,24 @@ def _write_session(
         "UPDATE sessions SET state_json = :state, updated_at = :at, status = :status, "
         f"finished_at = :at, response_id = CASE WHEN :scrub THEN NULL ELSE response_id END{prompt} "
         "WHERE id = :id",
-        {**values, "status": status, "scrub": int(anonymous)},  # the scrub drops the one link
+        # the scrub drops the one link
+        {**values, "status": status, "scrub": int(session.anonymous)},
     )
 
 
 def _finish(
-    conn: sqlite3.Connection,
-    row: sqlite3.Row,
-    status: SessionStatus,
-    at: datetime,
-    anonymous: bool,
+    conn: sqlite3.Connection, session: KnownSession, status: SessionStatus, at: datetime
 ) -> None:
     conn.execute(
         "INSERT INTO completions (round_id, user_id, status, completed_at) VALUES (?, ?, ?, ?)",
-        (row["round_id"], row["user_id"], status, to_text(at)),
+        (session.round_id, session.user_id, status, to_text(at)),
     )
     if status == "submitted":
         # An exact submit time would match the session's finished_at: keep the day only.
-        submitted_at = to_day_text(at) if anonymous else to_text(at)
+        submitted_at = to_day_text(at) if session.anonymous else to_text(at)
         conn.execute(
             "UPDATE responses SET submitted_at = ? WHERE id = ?",
-            (submitted_at, row["response_id"]),
+            (submitted_at, session.response_id),
         )
 
 
@@ -268,6 +340,28 @@ def note_prompt_message(
         "UPDATE sessions SET prompt_message_id = ? WHERE id = ?", (message_id, session_id)
     )
     return cursor.rowcount > 0
+
+
+# Sessions per statement: 3 parameters each stays far below SQLite's limit on parameters.
+_NOTES_PER_STATEMENT = 500
+
+
+def note_prompt_messages(
+    conn: sqlite3.Connection, notes: Sequence[tuple[SessionId, int | None]]
+) -> None:
+    """Several sessions' prompt ids in one statement per 500: one step of SQLite for many.
+
+    A session that is gone is skipped, as in `note_prompt_message`.
+    """
+    for start in range(0, len(notes), _NOTES_PER_STATEMENT):
+        chunk = notes[start : start + _NOTES_PER_STATEMENT]
+        cases = " ".join("WHEN ? THEN ?" for _ in chunk)
+        marks = ", ".join("?" for _ in chunk)
+        values = [value for note in chunk for value in note]
+        conn.execute(
+            f"UPDATE sessions SET prompt_message_id = CASE id {cases} END WHERE id IN ({marks})",
+            [*values, *(session_id for session_id, _ in chunk)],
+        )
 
 
 def live_answers(conn: sqlite3.Connection, session_id: SessionId) -> dict[str, AnswerRow]:

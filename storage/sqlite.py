@@ -359,14 +359,20 @@ class SqliteRepository(SqliteStore, Repository):
     ) -> ApplyResult:
         encoded = [(answer.step_id, to_json(answer.value), answer.detail) for answer in recorded]
         state_json, dropped = to_json(new_state), list(retracted)
+        known = self._sessions.known(session_id)
 
-        def ended(result: object, error: Exception | None) -> None:
-            if error is not None:
+        def ended(applied: sessions.Applied | None, error: Exception | None) -> None:
+            if error is not None or applied is None:
                 self._sessions.forget(session_id)
-            elif result is ApplyResult.APPLIED:
+                return
+            if applied.known is not None:
+                self._sessions.learn(applied.known)
+            if applied.result is ApplyResult.APPLIED:
                 self._sessions.stepped(session_id, new_state, status, prompt_message_id, at)
 
-        return await self._writer.submit(
+        if prompt_message_id is not UNCHANGED:
+            self._prompt_notes.supersede(session_id)
+        applied = await self._writer.submit(
             lambda conn: sessions.apply_step(
                 conn,
                 update_id,
@@ -377,9 +383,11 @@ class SqliteRepository(SqliteStore, Repository):
                 at,
                 status,
                 prompt_message_id,
+                known,
             ),
             ended,
         )
+        return applied.result
 
     async def set_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
         notes_before = self._sessions.notes_so_far()
@@ -387,19 +395,16 @@ class SqliteRepository(SqliteStore, Repository):
         def ended(value: object, error: Exception | None) -> None:
             if error is None:
                 self._sessions.prompt_set(session_id, message_id, notes_before)
+            else:
+                self._sessions.forget(session_id)
 
+        self._prompt_notes.supersede(session_id)
         await self._writer.submit(
             lambda conn: sessions.set_prompt_message(conn, session_id, message_id), ended
         )
 
     def note_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
-        note = self._sessions.prompt_shown(session_id, message_id)
-        self._writer.submit_later(
-            lambda conn: sessions.note_prompt_message(conn, session_id, message_id),
-            lambda value, error: self._sessions.prompt_stored(
-                session_id, note, message_id, failed=error is not None
-            ),
-        )
+        self._prompt_notes.note(session_id, message_id)
 
     async def live_answers(self, session_id: SessionId) -> dict[str, AnswerRow]:
         return await self._read(lambda conn: sessions.live_answers(conn, session_id))

@@ -21,6 +21,7 @@ from storage.connection import run_sync
 from storage.errors import StoreClosedError, translate
 from storage.lock import InstanceLock
 from storage.models import WriteStats
+from storage.prompt_notes import PromptNotes
 from storage.session_cache import SessionCache
 from storage.writer import GroupCommitWriter
 
@@ -45,6 +46,7 @@ class SqliteStore:
         self._read_db = read_db
         self._sessions = SessionCache()
         self._writer = GroupCommitWriter(write_db, path, on_stop=self._sessions.disable)
+        self._prompt_notes = PromptNotes(self._sessions, self._writer)
         self._closed = False
         self.reads = 0  # round trips on the read connection, for benchmarks
 

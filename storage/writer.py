@@ -43,6 +43,8 @@ MAX_BATCH = 512
 # Told what a unit did once its batch is over, on the event loop, before any caller resumes and
 # whether or not the caller is still waiting (its write stands even if it was cancelled).
 Ended = Callable[[Any, Exception | None], None]
+# Builds a unit when its batch is sealed (`submit_collected`); None when there is nothing to do.
+Collect = Callable[[], tuple[Unit[Any], Ended] | None]
 
 
 @dataclass(slots=True)
@@ -74,7 +76,7 @@ class GroupCommitWriter:
         self._db = db
         self._path = path
         self._on_stop = on_stop  # the writer died: a batch in flight may still commit
-        self._queue: asyncio.Queue[_Request[Any] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Request[Any] | Collect | None] = asyncio.Queue()
         self._closing = False
         self._counters = _Counters()
         self._task = asyncio.create_task(self._run(), name="storage-writer")
@@ -111,6 +113,21 @@ class GroupCommitWriter:
         self._queue.put_nowait(_Request(unit, None, ended))
         self._counters.queued += 1
 
+    def submit_collected(self, collect: Collect) -> None:
+        """Queue a write whose unit `collect` builds when the batch leaves; it runs last in it.
+
+        For many small writes that one unit does at once (see `Gather`, and the repository's
+        prompt notes): the caller gathers them and asks for one collection per batch. Nobody
+        waits for the unit itself; its outcome goes to the `Ended` hook that `collect` returns.
+
+        Raises:
+            StoreClosedError: the store is closing.
+        """
+        if self._closing or self._task.done():
+            raise StoreClosedError("storage is closed: no more writes")
+        self._queue.put_nowait(collect)
+        self._counters.queued += 1
+
     async def close(self) -> None:
         """Finish every queued write, then stop."""
         if not self._closing:
@@ -120,31 +137,36 @@ class GroupCommitWriter:
 
     async def _run(self) -> None:
         batch: list[_Request[Any]] = []
+        collects: list[Collect] = []
         try:
             while True:
                 first = await self._queue.get()
                 if first is None:
                     return
-                batch = [first]
+                _take(first, batch, collects)
                 # One turn of the loop lets tasks woken together queue their writes too.
                 await asyncio.sleep(0)
-                batch, stop = self._drain(first)
-                await self._commit(batch)
+                stop = self._drain(batch, collects)
+                batch.extend(_collected(collects))
+                collects = []
+                if batch:
+                    await self._commit(batch)
                 batch = []
                 if stop:
                     return
         except BaseException as error:
+            batch.extend(_collected(collects))
             self._fail_all(batch, error)
             raise
 
-    def _drain(self, first: _Request[Any]) -> tuple[list[_Request[Any]], bool]:
-        batch = [first]
-        while len(batch) < MAX_BATCH and not self._queue.empty():
-            request = self._queue.get_nowait()
-            if request is None:
-                return batch, True
-            batch.append(request)
-        return batch, False
+    def _drain(self, batch: list[_Request[Any]], collects: list[Collect]) -> bool:
+        """Add what is queued to the batch; True if the writer is to stop after it."""
+        while len(batch) + len(collects) < MAX_BATCH and not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is None:
+                return True
+            _take(item, batch, collects)
+        return False
 
     async def _commit(self, batch: list[_Request[Any]]) -> None:
         units = [request.unit for request in batch]
@@ -184,10 +206,12 @@ class GroupCommitWriter:
         if self._on_stop is not None:
             self._on_stop()
         pending = list(batch)
+        collects: list[Collect] = []
         while not self._queue.empty():
             request = self._queue.get_nowait()
             if request is not None:
-                pending.append(request)
+                _take(request, pending, collects)
+        pending.extend(_collected(collects))
         for request in pending:
             if request.ended is not None:
                 with contextlib.suppress(Exception):
@@ -195,6 +219,29 @@ class GroupCommitWriter:
             if request.future is not None and not request.future.done():
                 failure = StorageError(f"storage writer stopped: {error!r}")
                 request.future.set_exception(failure)
+
+
+def _take(
+    item: _Request[Any] | Collect, batch: list[_Request[Any]], collects: list[Collect]
+) -> None:
+    if isinstance(item, _Request):
+        batch.append(item)
+    else:
+        collects.append(item)
+
+
+def _collected(collects: Sequence[Collect]) -> list[_Request[Any]]:
+    """The units of the collections, built now that their batch is sealed."""
+    requests: list[_Request[Any]] = []
+    for collect in collects:
+        try:
+            built = collect()
+        except Exception:  # a caller's bug must not stop the writer for everyone
+            log.exception("a collected write could not be built")
+            continue
+        if built is not None:
+            requests.append(_Request(built[0], None, built[1]))
+    return requests
 
 
 def run_batch(conn: sqlite3.Connection, units: Sequence[Unit[Any]]) -> list[_Outcome]:

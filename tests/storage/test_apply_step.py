@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +18,9 @@ from storage import (
     SessionFinishedError,
     SessionId,
     UpdateId,
+    sessions,
 )
+from storage.models import to_text
 from tests.storage.conftest import World, at
 
 
@@ -183,3 +188,48 @@ async def test_seventy_participants_share_commits(world: World) -> None:
     assert stats.requests - before.requests == 70
     assert stats.batches - before.batches <= 2
     assert len(await repo.live_answers(session.id)) == 70
+
+
+def _step_on_disk(
+    path: Path, session_id: SessionId, known: sessions.KnownSession
+) -> sessions.Applied:
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.row_factory = sqlite3.Row
+        conn.execute("BEGIN IMMEDIATE")
+        applied = sessions.apply_step(
+            conn,
+            None,
+            session_id,
+            "{}",
+            [("q9", '"x"', None)],
+            [],
+            at(20),
+            "active",
+            UNCHANGED,
+            known,
+        )
+        conn.execute("COMMIT")
+        return applied
+
+
+async def test_a_step_that_knows_its_session_wrongly_reads_it_and_keeps_the_truth(
+    world: World,
+) -> None:
+    session = await _named_session(world)
+    await world.repo.close()  # the step below runs on a connection of its own
+    assert session.response_id is not None
+    wrong = sessions.KnownSession(session.round_id, session.user_id, session.response_id + 7, True)
+    applied = await asyncio.to_thread(_step_on_disk, world.repo.path, session.id, wrong)
+    assert applied.result is ApplyResult.APPLIED
+    assert applied.known == sessions.KnownSession(
+        session.round_id,
+        session.user_id,
+        session.response_id,
+        False,  # as the database says
+    )
+    with contextlib.closing(sqlite3.connect(world.repo.path)) as conn:
+        answered_at, response_id = conn.execute(
+            "SELECT answered_at, response_id FROM answers WHERE step_id = 'q9'"
+        ).fetchone()
+    assert response_id == session.response_id
+    assert answered_at == to_text(at(20))  # a named round keeps the time, not only the day

@@ -240,3 +240,37 @@ def test_once_the_writer_died_nothing_is_kept() -> None:
     cache.disable()
     assert cache.fill(cache.ticket(), _session(1, {})) is not None
     assert cache.get(SessionId(1)) is None
+
+
+async def test_notes_taken_before_a_batch_leaves_are_written_by_one_statement(
+    world: World,
+) -> None:
+    repo = world.repo
+    started = [
+        await repo.start_session(world.named.id, user, {}, 1, at(9))
+        for user in world.participants[:3]
+    ]
+    before = repo.write_stats
+    for n, session in enumerate(started):
+        repo.note_prompt_message(session.id, 500 + n)
+    await repo.mark_update_processed(UpdateId(1), at(10))  # an awaited write behind them
+    assert repo.write_stats.queued - before.queued == 1  # one collection for the three notes
+    for n, session in enumerate(started):
+        stored = await on_disk(world, session.id)
+        assert stored is not None
+        assert stored.prompt_message_id == 500 + n
+
+
+async def test_a_note_taken_before_an_awaited_prompt_write_does_not_overwrite_it(
+    world: World,
+) -> None:
+    repo = world.repo
+    started = await repo.start_session(world.named.id, world.participants[0], {}, 1, at(9))
+    await repo.get_session(started.id)
+    repo.note_prompt_message(started.id, 11)  # written last in its batch, were it not dropped
+    await repo.set_prompt_message(started.id, 22)
+    await repo.mark_update_processed(UpdateId(1), at(10))
+    stored = await on_disk(world, started.id)
+    assert stored is not None
+    assert stored.prompt_message_id == 22
+    assert await repo.get_session(started.id) == stored
