@@ -41,7 +41,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,7 @@ from bot.app import build_application, prepare  # noqa: E402
 from bot.runtime import opened_services  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from storage import CohortId, RoundId, SqliteRepository, UserId  # noqa: E402
+from storage import CohortId, RoundId, SqliteRepository, UserId, WriteStats  # noqa: E402
 
 IMPORTS_MS = (time.perf_counter() - IMPORTS_BEGAN) * 1000
 
@@ -375,8 +375,8 @@ class FloorRig:
             )
         return Taps()
 
-    def write_stats(self) -> tuple[int, int, int]:
-        return 0, 0, 0
+    def write_stats(self) -> WriteStats:
+        return WriteStats(0, 0)
 
 
 def start_floor(users: list[Json]) -> FloorRig:
@@ -451,13 +451,9 @@ class BotRig:
             self.rounds.append((opened.id, taps))
         return taps
 
-    def write_stats(self) -> tuple[int, int, int]:
-        """(write requests, group commits, requests queued without waiting) so far."""
+    def write_stats(self) -> WriteStats:
         repo = self.services.repo
-        if not isinstance(repo, SqliteRepository):
-            return 0, 0, 0
-        stats = repo.write_stats
-        return stats.requests, stats.batches, stats.queued
+        return repo.write_stats if isinstance(repo, SqliteRepository) else WriteStats(0, 0)
 
 
 async def start_bot(
@@ -545,9 +541,7 @@ class Tally:
     runs: list[Run] = field(default_factory=list)
     answers: int = 0
     calls: Counter[str] = field(default_factory=Counter)
-    writes: int = 0
-    commits: int = 0
-    queued: int = 0
+    writes: Counter[str] = field(default_factory=Counter)  # WriteStats' fields, summed
 
     @property
     def rates(self) -> list[float]:
@@ -564,15 +558,12 @@ class Tally:
 async def timed_round(rig: FloorRig | BotRig, tally: Tally) -> None:
     """Open a round (not timed), then time the answers and count what they cost."""
     taps = await rig.open_round(timed=True)
-    calls, (writes, commits, queued) = Counter(rig.rec.calls), rig.write_stats()
+    calls, writes = Counter(rig.rec.calls), asdict(rig.write_stats())
     run = await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps)
-    after = rig.write_stats()
     tally.runs.append(run)
     tally.answers += len(rig.users) * QUESTIONS
     tally.calls += rig.rec.calls - calls
-    tally.writes += after[0] - writes
-    tally.commits += after[1] - commits
-    tally.queued += after[2] - queued
+    tally.writes.update({name: n - writes[name] for name, n in asdict(rig.write_stats()).items()})
 
 
 class ProblemCounter(logging.Handler):
@@ -704,14 +695,17 @@ def report(results: Results, participants: int) -> None:
         f"  of which read from SQLite: {results.repo_reads / (participants * QUESTIONS):.2f} "
         "(active sessions are kept in memory, written through)"
     )
-    awaited = bot.writes - bot.queued
+    writes, answers = bot.writes, bot.answers
+    alone = writes["requests"] - writes["queued"]
     print(
-        f"writes per answer {bot.writes / bot.answers:.2f}: {awaited / bot.answers:.2f} awaited "
-        f"until durable, {bot.queued / bot.answers:.2f} queued (the id of the message on screen),"
+        f"writes per answer: {(writes['gathered'] + alone) / answers:.2f} awaited until durable "
+        f"({writes['gathered'] / answers:.2f} gathered: a batch runs its plain steps together), "
+        f"{writes['noted'] / answers:.2f} prompt note queued (the message on screen)"
     )
+    batches = max(1, writes["batches"])
     print(
-        f"  in {bot.commits / bot.answers:.2f} group commits per answer (mean batch "
-        f"{bot.writes / max(1, bot.commits):.1f} writes, synchronous=FULL)"
+        f"  {writes['batches'] / answers:.3f} group commits per answer (synchronous=FULL), each "
+        f"{answers / batches:.1f} answers in {writes['requests'] / batches:.1f} units on average"
     )
     _report_cpu(floor, bot)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator
 
 from telegram import Update
@@ -29,9 +30,17 @@ class StartupError(Exception):
     """The bot cannot start; `str()` is one line that says why."""
 
 
+# How long a thread may hold the GIL while another waits (Python's default is 5 ms).
+GIL_SLICE_SECONDS = 0.001
+
+
 @contextlib.asynccontextmanager
 async def opened_services(settings: Settings) -> AsyncIterator[Services]:
     """Database open and migrated, flows loaded and checked; closed again on exit."""
+    # The database writer's thread needs the GIL back after each SQLite statement; with
+    # Python's default 5 ms slices, each one can wait 5 ms while the event loop is busy,
+    # and a commit that everyone awaits takes as long as a whole turn of answers.
+    sys.setswitchinterval(GIL_SLICE_SECONDS)
     try:
         settings.database_path.parent.mkdir(parents=True, exist_ok=True)
         flows = FlowBook.load(settings.flows_dir)

@@ -193,8 +193,10 @@ class WriteStats:
     """Counters of the group-commit writer: `requests / batches` is the mean batch size."""
 
     batches: int
-    requests: int
-    queued: int = 0  # of the requests, those nobody waited for (`submit_later`)
+    requests: int  # units run, a gathered or collected one counting once
+    queued: int = 0  # of the requests, those nobody waited for (`submit_later`, collections)
+    gathered: int = 0  # awaited writes run together in gathered units (plain steps)
+    noted: int = 0  # prompt notes, written together at the end of their batch
 
 
 def to_text(at: datetime) -> str:

@@ -29,6 +29,7 @@ class PromptNotes:
         self._cache = cache
         self._writer = writer
         self._pending: Notes = {}
+        self.notes = 0  # taken so far, for benchmarks
 
     def note(self, session_id: SessionId, message_id: int | None) -> None:
         """Write `message_id` as the session's prompt in the next batch.
@@ -39,6 +40,7 @@ class PromptNotes:
         if not self._pending:
             self._writer.submit_collected(self._collect)  # one collection for all until it leaves
         self._pending[session_id] = (self._cache.prompt_shown(session_id, message_id), message_id)
+        self.notes += 1
 
     def supersede(self, session_id: SessionId) -> None:
         """An awaited write of the session's prompt was just submitted: a note taken before it

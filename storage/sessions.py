@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from storage.errors import (
     ConstraintError,
@@ -49,6 +50,8 @@ _SESSION = (
     "id, round_id, user_id, response_id, status, state_json, flow_version, prompt_message_id, "
     "started_at, updated_at, finished_at"
 )
+
+T = TypeVar("T")
 
 _INSERT_ATTEMPTS = 8  # a retraction, then random ids that collide with odds of 2**-62 each
 
@@ -198,6 +201,145 @@ def apply_step(
     if status != "active":
         _finish(conn, found, status, at)
     return Applied(ApplyResult.APPLIED, found)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownStep:
+    """A step that `apply_known_steps` may run with others: its session is known, stays
+    active, and nothing is retracted."""
+
+    update_id: UpdateId | None
+    session_id: SessionId
+    state_json: str
+    recorded: Sequence[EncodedAnswer]
+    at: datetime
+    known: KnownSession
+
+
+# Rows per statement: at most 9 parameters a row stays under SQLite's oldest limit of 999.
+_ROWS_PER_STATEMENT = 100
+
+
+def apply_known_steps(
+    conn: sqlite3.Connection, items: Sequence[KnownStep]
+) -> list[Applied | Exception]:
+    """Steps of many sessions in three statements per 100 (update ids, sessions, answers).
+
+    If any of them is not plain (an update seen before, a session no longer as known, an answer
+    given before, two steps of one session), all are undone and run one by one, each failing
+    alone: the result is the same as `apply_step` for each, in order.
+    """
+    conn.execute("SAVEPOINT steps")
+    try:
+        together = _steps_together(conn, items)
+    except sqlite3.IntegrityError:  # an answer given before, or a random id drawn twice
+        together = False
+    if together:
+        conn.execute("RELEASE steps")
+        return [Applied(ApplyResult.APPLIED, item.known) for item in items]
+    conn.execute("ROLLBACK TO steps")
+    conn.execute("RELEASE steps")
+    return [_step_alone(conn, item) for item in items]
+
+
+def _steps_together(conn: sqlite3.Connection, items: Sequence[KnownStep]) -> bool:
+    if len({item.session_id for item in items}) != len(items):
+        return False
+    claimed = [item for item in items if item.update_id is not None]
+    for chunk in _chunks(claimed):
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES "
+            + _marks(len(chunk), 2),
+            [value for item in chunk for value in (item.update_id, to_text(item.at))],
+        )
+        if cursor.rowcount != len(chunk):
+            return False
+    for chunk in _chunks(items):
+        if not _write_known_sessions(conn, chunk):
+            return False
+    rows = [
+        (
+            secrets.randbits(62) + 1 if item.known.anonymous else None,
+            item.known.response_id,
+            step_id,
+            value_json,
+            detail,
+            to_day_text(item.at) if item.known.anonymous else to_text(item.at),
+        )
+        for item in items
+        for step_id, value_json, detail in item.recorded
+    ]
+    for answers in _chunks(rows):
+        conn.execute(
+            "INSERT INTO answers (id, response_id, step_id, value_json, detail, answered_at) "
+            "VALUES " + _marks(len(answers), 6),
+            [value for row in answers for value in row],
+        )
+    return True
+
+
+def _write_known_sessions(conn: sqlite3.Connection, chunk: Sequence[KnownStep]) -> bool:
+    """The states of sessions still as known and active; False if one is not (anymore)."""
+    cases = " ".join("WHEN ? THEN ?" for _ in chunk)
+    cursor = conn.execute(
+        f"UPDATE sessions SET state_json = CASE id {cases} END, updated_at = CASE id {cases} END "
+        f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND status = 'active' "
+        f"AND (id, round_id, user_id, response_id) IN (VALUES {_marks(len(chunk), 4)})",
+        [
+            *(value for item in chunk for value in (item.session_id, item.state_json)),
+            *(value for item in chunk for value in (item.session_id, to_text(item.at))),
+            *(item.session_id for item in chunk),
+            *(
+                value
+                for item in chunk
+                for value in (
+                    item.session_id,
+                    item.known.round_id,
+                    item.known.user_id,
+                    item.known.response_id,
+                )
+            ),
+        ],
+    )
+    return cursor.rowcount == len(chunk)
+
+
+def _step_alone(conn: sqlite3.Connection, item: KnownStep) -> Applied | Exception:
+    conn.execute("SAVEPOINT step")
+    try:
+        applied = apply_step(
+            conn,
+            item.update_id,
+            item.session_id,
+            item.state_json,
+            item.recorded,
+            [],
+            item.at,
+            "active",
+            UNCHANGED,
+            item.known,
+        )
+    except Exception as error:
+        if not conn.in_transaction:  # SQLite gave the whole transaction up: so do all
+            raise
+        conn.execute("ROLLBACK TO step")
+        conn.execute("RELEASE step")
+        return error
+    conn.execute("RELEASE step")
+    return applied
+
+
+def _chunks(rows: Sequence[T]) -> list[Sequence[T]]:
+    return [
+        rows[start : start + _ROWS_PER_STATEMENT]
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT)
+    ]
+
+
+def _marks(rows: int, columns: int) -> str:
+    """`(?, ?), (?, ?)` for 2 rows of 2 columns."""
+    row = "(" + ", ".join("?" for _ in range(columns)) + ")"
+    return ", ".join(row for _ in range(rows))
 
 
 def _write_known_session(

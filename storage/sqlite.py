@@ -316,8 +316,11 @@ class SqliteRepository(SqliteStore, Repository):
         known = self._sessions.get(session_id)
         if known is not None:
             return known
-        ticket = self._sessions.ticket()
-        found = await self._read(lambda conn: sessions.get_session(conn, session_id))
+        for _ in range(2):  # a session write that ended during the read: read it again
+            ticket = self._sessions.ticket()
+            found = await self._read(lambda conn: sessions.get_session(conn, session_id))
+            if found is None or self._sessions.is_current(ticket, [found]):
+                break
         return self._sessions.fill(ticket, found)
 
     async def active_sessions_of(self, user_id: UserId) -> list[Session]:
@@ -370,6 +373,16 @@ class SqliteRepository(SqliteStore, Repository):
             if applied.result is ApplyResult.APPLIED:
                 self._sessions.stepped(session_id, new_state, status, prompt_message_id, at)
 
+        if (
+            known is not None
+            and status == "active"
+            and not dropped
+            and prompt_message_id is UNCHANGED
+        ):
+            # The common step: run with the batch's other steps, in a few statements for all.
+            item = sessions.KnownStep(update_id, session_id, state_json, encoded, at, known)
+            applied: sessions.Applied = await self._known_steps.submit(item, ended)
+            return applied.result
         if prompt_message_id is not UNCHANGED:
             self._prompt_notes.supersede(session_id)
         applied = await self._writer.submit(

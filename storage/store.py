@@ -16,6 +16,7 @@ from typing import Self, TypeVar
 
 import aiosqlite
 
+from storage import sessions
 from storage.backup import backup_database
 from storage.connection import run_sync
 from storage.errors import StoreClosedError, translate
@@ -23,7 +24,7 @@ from storage.lock import InstanceLock
 from storage.models import WriteStats
 from storage.prompt_notes import PromptNotes
 from storage.session_cache import SessionCache
-from storage.writer import GroupCommitWriter
+from storage.writer import Gather, GroupCommitWriter
 
 T = TypeVar("T")
 
@@ -47,12 +48,20 @@ class SqliteStore:
         self._sessions = SessionCache()
         self._writer = GroupCommitWriter(write_db, path, on_stop=self._sessions.disable)
         self._prompt_notes = PromptNotes(self._sessions, self._writer)
+        self._known_steps = Gather(self._writer, sessions.apply_known_steps)
         self._closed = False
         self.reads = 0  # round trips on the read connection, for benchmarks
 
     @property
     def write_stats(self) -> WriteStats:
-        return self._writer.stats
+        stats = self._writer.stats
+        return WriteStats(
+            stats.batches,
+            stats.requests,
+            stats.queued,
+            gathered=self._known_steps.items,
+            noted=self._prompt_notes.notes,
+        )
 
     async def __aenter__(self) -> Self:
         return self

@@ -67,6 +67,10 @@ class _Counters:
     queued: int = 0
 
 
+# Runs the items gathered for one batch in one unit: per item, in order, a value or an error.
+RunAll = Callable[[sqlite3.Connection, Sequence[Any]], Sequence[Any]]
+
+
 class GroupCommitWriter:
     """The single writer of a store; `submit` is the only way to write."""
 
@@ -144,8 +148,9 @@ class GroupCommitWriter:
                 if first is None:
                     return
                 _take(first, batch, collects)
-                # One turn of the loop lets tasks woken together queue their writes too.
-                await asyncio.sleep(0)
+                # No turn of the loop to wait for more: while this batch commits, the next one
+                # gathers. Waiting would line every caller up behind each commit, and the loop
+                # would idle through it.
                 stop = self._drain(batch, collects)
                 batch.extend(_collected(collects))
                 collects = []
@@ -192,9 +197,10 @@ class GroupCommitWriter:
             if outcome.error is None:
                 request.future.set_result(outcome.value)
             else:
-                request.future.set_exception(self._public(outcome.error))
+                request.future.set_exception(self.public(outcome.error))
 
-    def _public(self, error: Exception) -> Exception:
+    def public(self, error: Exception) -> Exception:
+        """`error` as callers see it: SQLite's errors in the store's own words."""
         if isinstance(error, sqlite3.Error):
             public = translate(error, self._path, "writing")
             public.__cause__ = error
@@ -219,6 +225,70 @@ class GroupCommitWriter:
             if request.future is not None and not request.future.done():
                 failure = StorageError(f"storage writer stopped: {error!r}")
                 request.future.set_exception(failure)
+
+
+@dataclass(slots=True)
+class _Item:
+    value: Any
+    future: asyncio.Future[Any]
+    ended: Ended | None
+
+
+class Gather:
+    """Awaited writes of one kind that a batch runs as one unit, with a result for each.
+
+    `run_all(conn, items)` does every item gathered until the batch leaves, in as few
+    statements as it can (a multi-row INSERT, an UPDATE with a CASE), and returns per item its
+    value or the exception that failed it alone; an exception it raises fails them all. Each
+    caller resumes once the commit is on disk, as with `submit`.
+    """
+
+    def __init__(self, writer: GroupCommitWriter, run_all: RunAll) -> None:
+        self._writer = writer
+        self._run_all = run_all
+        self._pending: list[_Item] = []
+        self.items = 0  # gathered so far, for benchmarks
+
+    async def submit(self, item: Any, ended: Ended | None = None) -> Any:
+        """Raises: StoreClosedError, StorageError: as `GroupCommitWriter.submit`."""
+        if not self._pending:
+            self._writer.submit_collected(self._collect)  # one collection per batch
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append(_Item(item, future, ended))
+        self.items += 1
+        return await future
+
+    def _collect(self) -> tuple[Unit[Any], Ended] | None:
+        gathered, self._pending = self._pending, []
+        if not gathered:
+            return None
+        values = [item.value for item in gathered]
+        run_all = self._run_all
+        return (lambda conn: run_all(conn, values)), partial(self._ended, gathered)
+
+    def _ended(self, gathered: list[_Item], results: Any, error: Exception | None) -> None:
+        outcomes = (
+            [_Outcome(error=error) for _ in gathered]
+            if error is not None
+            else [
+                _Outcome(error=r) if isinstance(r, Exception) else _Outcome(value=r)
+                for r in results
+            ]
+        )
+        for item, outcome in zip(gathered, outcomes, strict=True):
+            if item.ended is not None:
+                try:
+                    item.ended(outcome.value, outcome.error)
+                except Exception:  # bookkeeping must not keep the callers waiting
+                    log.exception("a write's end hook failed")
+        # Set here, inside the writer's own hooks: the callers still resume only after them all.
+        for item, outcome in zip(gathered, outcomes, strict=True):
+            if item.future.done():  # the caller was cancelled; its write stands anyway
+                continue
+            if outcome.error is None:
+                item.future.set_result(outcome.value)
+            else:
+                item.future.set_exception(self._writer.public(outcome.error))
 
 
 def _take(

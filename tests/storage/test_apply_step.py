@@ -14,10 +14,12 @@ from storage import (
     AnswerWrite,
     ApplyResult,
     NotFoundError,
+    RoundId,
     Session,
     SessionFinishedError,
     SessionId,
     UpdateId,
+    UserId,
     sessions,
 )
 from storage.models import to_text
@@ -233,3 +235,124 @@ async def test_a_step_that_knows_its_session_wrongly_reads_it_and_keeps_the_trut
         ).fetchone()
     assert response_id == session.response_id
     assert answered_at == to_text(at(20))  # a named round keeps the time, not only the day
+
+
+async def _known_sessions(world: World) -> list[Session]:
+    """A session of each participant in each round, read and stepped once: the repository
+    knows them, so their next plain steps are gathered into one unit per batch."""
+    repo = world.repo
+    started = [
+        await repo.start_session(round_.id, user, {}, 1, at(9))
+        for round_ in (world.named, world.anonymous)
+        for user in world.participants
+    ]
+    for session in started:  # read once every start is over: a start empties the cache
+        await repo.get_session(session.id)
+    for session in started:
+        await repo.apply_step(None, session.id, {"n": 0}, [], [], at(9))
+    return started
+
+
+async def test_plain_steps_of_known_sessions_are_stored_together(world: World) -> None:
+    repo = world.repo
+    started = await _known_sessions(world)
+    before = repo.write_stats
+    results = await asyncio.gather(
+        *(
+            repo.apply_step(
+                UpdateId(n), s.id, {"n": n}, [AnswerWrite("q1", n)], [], at(10 + n / 60)
+            )
+            for n, s in enumerate(started)
+        )
+    )
+    assert results == [ApplyResult.APPLIED] * len(started)
+    assert repo.write_stats.batches - before.batches == 1
+    for n, session in enumerate(started):
+        stored = await repo.get_session(session.id)
+        assert stored is not None
+        assert stored.state == {"n": n}
+    named = await repo.answers_of_round(world.named.id)
+    assert sorted((row.value, row.answered_at) for row in named) == [
+        (n, at(10 + n / 60)) for n in range(3)
+    ]
+    anonymous = await repo.answers_of_round(world.anonymous.id)
+    midnight = at(10).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert sorted((row.value, row.answered_at) for row in anonymous) == [
+        (n, midnight)
+        for n in range(3, 6)  # the day only
+    ]
+    assert await repo.mark_update_processed(UpdateId(4), at(11)) is False
+
+
+async def test_a_re_answer_or_a_repeated_update_among_gathered_steps_is_taken_alone(
+    world: World,
+) -> None:
+    repo = world.repo
+    first, second, third = (await _known_sessions(world))[:3]
+    await repo.apply_step(UpdateId(1), first.id, {}, [AnswerWrite("q1", "old")], [], at(10))
+    results = await asyncio.gather(
+        repo.apply_step(UpdateId(2), first.id, {}, [AnswerWrite("q1", "new")], [], at(11)),
+        repo.apply_step(UpdateId(1), second.id, {}, [AnswerWrite("q1", "late")], [], at(11)),
+        repo.apply_step(UpdateId(3), third.id, {}, [AnswerWrite("q1", "third")], [], at(11)),
+    )
+    assert results == [ApplyResult.APPLIED, ApplyResult.DUPLICATE, ApplyResult.APPLIED]
+    live = {row.value for row in await repo.answers_of_round(world.named.id) if not row.retracted}
+    assert live == {"new", "third"}
+    assert await repo.live_answers(second.id) == {}
+
+
+async def test_a_gathered_step_runs_after_the_batch_s_other_writes(world: World) -> None:
+    repo = world.repo
+    first = (await _known_sessions(world))[0]
+    cancel = repo.apply_step(UpdateId(1), first.id, {}, [], [], at(10), status="cancelled")
+    late = repo.apply_step(UpdateId(2), first.id, {}, [AnswerWrite("q1", 1)], [], at(10))
+    results = await asyncio.gather(late, cancel, return_exceptions=True)
+    assert isinstance(results[0], SessionFinishedError)  # gathered: ran last, found it ended
+    assert results[1] is ApplyResult.APPLIED
+    assert await repo.answers_of_round(world.named.id) == []
+    assert await repo.mark_update_processed(UpdateId(2), at(11)) is True  # nothing of it stayed
+
+
+def test_gathered_steps_take_three_statements(tmp_path: Path) -> None:
+    path = tmp_path / "plain.db"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.executescript(
+            "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, processed_at TEXT);"
+            "CREATE TABLE sessions (id INTEGER PRIMARY KEY, round_id, user_id, response_id, "
+            "status, state_json, updated_at);"
+            "CREATE TABLE answers (id INTEGER PRIMARY KEY, response_id, step_id, value_json, "
+            "detail, answered_at);"
+        )
+        for n in range(1, 6):
+            conn.execute("INSERT INTO sessions VALUES (?, 1, ?, ?, 'active', '{}', '')", (n, n, n))
+        steps = [
+            sessions.KnownStep(
+                UpdateId(n),
+                SessionId(n),
+                f'{{"n": {n}}}',
+                [("q1", str(n), None)],
+                at(10),
+                sessions.KnownSession(RoundId(1), UserId(n), n, anonymous=False),
+            )
+            for n in range(1, 6)
+        ]
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        conn.execute("BEGIN")
+        results = sessions.apply_known_steps(conn, steps)
+        conn.execute("COMMIT")
+        conn.set_trace_callback(None)
+        assert [type(r) for r in results] == [sessions.Applied] * 5
+        assert [s.split()[0] for s in statements] == [
+            "BEGIN",
+            "SAVEPOINT",
+            "INSERT",
+            "UPDATE",
+            "INSERT",
+            "RELEASE",
+            "COMMIT",
+        ]
+        assert conn.execute("SELECT group_concat(state_json, ' ') FROM sessions").fetchone() == (
+            " ".join(f'{{"n": {n}}}' for n in range(1, 6)),
+        )
+        assert conn.execute("SELECT count(*) FROM answers").fetchone() == (5,)
