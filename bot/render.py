@@ -14,10 +14,12 @@ from typing import Protocol
 
 from babel.dates import format_date
 
-from bot.callbacks import SurveyAction, SurveyButton
+from bot.callbacks import MAX_BYTES, SurveyAction, SurveyButton
 from bot.i18n import Translator
 from flows.effects import AnswerValue, AnswerView, Ask, Finish, Review, Say
-from flows.schema import Flow, NumberStep
+from flows.schema import Flow, NumberStep, Step
+from flows.state import SessionState
+from flows.views import answer_view
 
 # Telegram shows about 8 buttons across on a phone; scales and NPS rows are split to stay legible.
 _ROW_WIDTH = 6
@@ -42,9 +44,68 @@ class ButtonMaker(Protocol):
 
 def ask_reply(t: Translator, flow: Flow, session_id: int, ask: Ask) -> Reply:
     """The message that shows a question, or a note."""
+    text, rows, longest = _ask_template(t, flow, ask)
+    prefix = f"s|{session_id}|{ask.revision}|"
+    if len(prefix) + longest > MAX_BYTES:  # the prefix is ASCII
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {prefix!r}")
+    return Reply(
+        text, tuple(tuple(Button(label, prefix + suffix) for label, suffix in row) for row in rows)
+    )
+
+
+# A question's words and buttons are the same for everyone at the same point of the same flow,
+# in the same language: only the session and the revision in the buttons' data differ. Built
+# once, then each participant's buttons are the template with their own data prefix.
+# The text, rows of (label, data after the prefix), and the longest such data in bytes.
+_Template = tuple[str, tuple[tuple[tuple[str, str], ...], ...], int]
+_TEMPLATES: dict[tuple[object, ...], tuple[Flow, Translator, _Template]] = {}
+_TEMPLATES_SIZE = 4096
+
+
+def _ask_template(t: Translator, flow: Flow, ask: Ask) -> _Template:
+    current = tuple(ask.current) if isinstance(ask.current, list) else ask.current
+    # Every field of the Ask but the revision (and `refresh`, which changes no words).
+    key = (
+        id(flow),
+        id(t),
+        ask.step,
+        ask.kind,
+        ask.text,
+        ask.progress,
+        ask.help,
+        ask.options,
+        ask.min_label,
+        ask.max_label,
+        ask.unit,
+        ask.bounds,
+        ask.max_length,
+        ask.selected,
+        ask.items,
+        current,
+        ask.can_skip,
+        ask.can_keep,
+        ask.can_go_back,
+    )
+    known = _TEMPLATES.get(key)
+    if known is not None and known[0] is flow and known[1] is t:
+        return known[2]
+    reply = _ask_reply(t, flow, ask)
+    rows = tuple(
+        tuple((button.text, (button.data or "").split("|", 3)[3]) for button in row)
+        for row in reply.buttons
+    )
+    longest = max((len(suffix.encode()) for row in rows for _, suffix in row), default=0)
+    if len(_TEMPLATES) >= _TEMPLATES_SIZE:
+        _TEMPLATES.clear()
+    _TEMPLATES[key] = (flow, t, (reply.text, rows, longest))
+    return reply.text, rows, longest
+
+
+def _ask_reply(t: Translator, flow: Flow, ask: Ask) -> Reply:
+    """The question with template buttons (session 0, revision 0)."""
 
     def button(label: str, action: SurveyAction, argument: str = "") -> Button:
-        return Button(label, SurveyButton(session_id, ask.revision, action, argument).encode())
+        return Button(label, SurveyButton(0, 0, action, argument).encode())
 
     if ask.kind == "collect" and ask.items:
         return _collect_more(t, ask, button)
@@ -200,6 +261,27 @@ def _num(value: float) -> str:
 def answered_reply(t: Translator, flow: Flow, view: AnswerView) -> Reply:
     """What a question's message becomes once answered: the question and the answer, no buttons."""
     return Reply(f"{escape(view.question)}\n<b>→ {answer_text(t, flow, view)}</b>")
+
+
+_ANSWERED: dict[tuple[object, ...], tuple[Flow, Translator, Reply]] = {}
+
+
+def settled_reply(t: Translator, flow: Flow, state: SessionState, step: Step) -> Reply:
+    """`answered_reply` of the step's answer in `state`, built once per flow, language, step and
+    answer: most participants tap one of a few buttons."""
+    answer = state.answers.get(step.id)
+    value = None if answer is None else answer.value
+    frozen = tuple(value) if isinstance(value, list) else (type(value), value)
+    detail = None if answer is None else answer.detail
+    key = (id(flow), id(t), state.language, step.id, frozen, detail)
+    known = _ANSWERED.get(key)
+    if known is not None and known[0] is flow and known[1] is t:
+        return known[2]
+    reply = answered_reply(t, flow, answer_view(flow, state, step))
+    if len(_ANSWERED) >= _TEMPLATES_SIZE:
+        _ANSWERED.clear()
+    _ANSWERED[key] = (flow, t, reply)
+    return reply
 
 
 def review_reply(t: Translator, flow: Flow, session_id: int, review: Review) -> Reply:

@@ -16,14 +16,14 @@ from telegram import Bot
 
 from bot import telegram_io
 from bot.i18n import Translator, translator
-from bot.render import Reply, answered_reply, ask_reply, finish_text, review_reply, say_text
+from bot.render import Reply, ask_reply, finish_text, review_reply, say_text, settled_reply
 from bot.services import Services
 from flows.effects import Ask, Effect, Finish, RecordAnswer, RetractAnswer, Review, Say, Stale
 from flows.engine import Outcome, step
 from flows.events import Event, Started, TimedOut
 from flows.schema import Flow
 from flows.state import SessionState
-from flows.views import answer_view, summary
+from flows.views import summary
 from storage.models import (
     AnswerWrite,
     ApplyResult,
@@ -220,10 +220,8 @@ class Presenter:
             )
             skipped = cursor in state.skipped and cursor not in self.before.skipped
             if (answered or skipped) and self.flow.step_by_id(cursor).kind != "collect":
-                view = answer_view(self.flow, state, self.flow.step_by_id(cursor))
-                await telegram_io.edit(
-                    self.bot, self.chat_id, prompt, answered_reply(self.t, self.flow, view)
-                )
+                reply = settled_reply(self.t, self.flow, state, self.flow.step_by_id(cursor))
+                await telegram_io.edit(self.bot, self.chat_id, prompt, reply)
                 return
         await telegram_io.edit_buttons(self.bot, self.chat_id, prompt, None)
 
