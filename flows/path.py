@@ -223,11 +223,15 @@ def progress(flow: Flow, state: SessionState, cursor: int) -> tuple[int, int]:
 
 def steps_off_path(flow: Flow, state: SessionState) -> list[StepId]:
     """Visited steps that no longer apply (a changed answer closed their branch)."""
+    conditional = _compiled(flow).conditional
+    if not conditional:  # only a step with a condition can fall off the path
+        return []
     applies = relevance(flow, state)
+    steps = flow.steps
     return [
-        step.id
-        for index, step in enumerate(flow.steps)
-        if applies[index] is False and is_visited(state, step.id)
+        steps[index].id
+        for index in conditional
+        if applies[index] is False and is_visited(state, steps[index].id)
     ]
 
 

@@ -5,6 +5,7 @@ Rule: views read the flow and the state and build effects; they decide nothing a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flows.effects import AnswerValue, AnswerView, Ask, OptionView, Progress
@@ -29,35 +30,76 @@ from flows.state import SessionState
 
 def ask(flow: Flow, state: SessionState, step: Step, *, refresh: bool = False) -> Ask:
     """The question `step` as the participant should see it now."""
-    lang, fallback = state.language, flow.default_language
+    static = _static(flow, state, step)
     answer = state.answers.get(step.id)
-    answerable = is_answerable(step)
+    answerable = static.answerable
     # Built in one go: this runs at every step, and copying a frozen Ask per field adds up.
     return Ask(
         step=step.id,
         kind=step.kind,
-        text=step.text.resolve(lang, fallback),
+        text=static.text,
         revision=state.revision,
-        progress=Progress(*progress(flow, state, flow.index_of(step.id))) if answerable else None,
-        help=_resolve(step.help, lang, fallback),
-        options=options_of(flow, state, step),
+        progress=Progress(*progress(flow, state, static.index)) if answerable else None,
+        help=static.help,
+        options=static.options,
         current=answer.value if answer is not None else None,
         can_skip=answerable and not step.required,
         can_keep=answer is not None and not isinstance(step, MultiStep | CollectStep),
         can_go_back=answerable and previous_step(flow, state) is not None,
         refresh=refresh,
-        **_kind_fields(step, state, lang, fallback),
+        **(
+            static.fields
+            if static.fields is not None
+            else _kind_fields(step, state, flow.default_language)
+        ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Static:
+    """What an Ask of a step takes from the step and the language alone."""
+
+    flow: Flow  # flow and step held, so their ids are not reused while cached
+    step: Step
+    index: int
+    answerable: bool
+    text: str
+    help: str | None
+    options: tuple[OptionView, ...]
+    fields: dict[str, Any] | None  # None: they depend on the state (multi, collect)
+
+
+_STATIC: dict[tuple[int, int, Language], _Static] = {}
+
+
+def _static(flow: Flow, state: SessionState, step: Step) -> _Static:
+    key = (id(flow), id(step), state.language)
+    known = _STATIC.get(key)
+    if known is not None and known.step is step and known.flow is flow:
+        return known
+    lang, fallback = state.language, flow.default_language
+    dynamic = isinstance(step, MultiStep | CollectStep)
+    fields = None if dynamic else _kind_fields(step, state, fallback)
+    known = _STATIC[key] = _Static(
+        flow,
+        step,
+        flow.index_of(step.id),
+        is_answerable(step),
+        step.text.resolve(lang, fallback),
+        _resolve(step.help, lang, fallback),
+        options_of(flow, state, step),
+        fields,
+    )
+    return known
 
 
 def _resolve(text: Text | None, lang: Language, fallback: Language) -> str | None:
     return None if text is None else text.resolve(lang, fallback)
 
 
-def _kind_fields(
-    step: Step, state: SessionState, lang: Language, fallback: Language
-) -> dict[str, Any]:
+def _kind_fields(step: Step, state: SessionState, fallback: Language) -> dict[str, Any]:
     """The fields of an Ask that only some kinds of question have."""
+    lang = state.language
     match step:
         case ScaleStep() | NpsStep():
             return {

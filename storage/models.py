@@ -212,7 +212,12 @@ def to_text(at: datetime) -> str:
 
 def to_day_text(at: datetime) -> str:
     """Store only the day of `at`: times of anonymous answers must not re-link them."""
-    return to_text(at)[:10] + "T00:00:00.000000+00:00"
+    return day_of_text(to_text(at))
+
+
+def day_of_text(text: str) -> str:
+    """`to_day_text` of a time that `to_text` wrote."""
+    return text[:10] + "T00:00:00.000000+00:00"
 
 
 def from_text(text: str) -> datetime:

@@ -36,6 +36,7 @@ from storage.models import (
     Unchanged,
     UpdateId,
     UserId,
+    day_of_text,
     from_json,
     from_optional_text,
     from_text,
@@ -245,17 +246,19 @@ def apply_known_steps(
 def _steps_together(conn: sqlite3.Connection, items: Sequence[KnownStep]) -> bool:
     if len({item.session_id for item in items}) != len(items):
         return False
+    # Python here holds the GIL that the event loop waits for: each time is formatted once.
+    times = {id(item): to_text(item.at) for item in items}
     claimed = [item for item in items if item.update_id is not None]
     for chunk in _chunks(claimed):
         cursor = conn.execute(
             "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES "
             + _marks(len(chunk), 2),
-            [value for item in chunk for value in (item.update_id, to_text(item.at))],
+            [value for item in chunk for value in (item.update_id, times[id(item)])],
         )
         if cursor.rowcount != len(chunk):
             return False
     for chunk in _chunks(items):
-        if not _write_known_sessions(conn, chunk):
+        if not _write_known_sessions(conn, chunk, times):
             return False
     rows = [
         (
@@ -264,7 +267,7 @@ def _steps_together(conn: sqlite3.Connection, items: Sequence[KnownStep]) -> boo
             step_id,
             value_json,
             detail,
-            to_day_text(item.at) if item.known.anonymous else to_text(item.at),
+            day_of_text(times[id(item)]) if item.known.anonymous else times[id(item)],
         )
         for item in items
         for step_id, value_json, detail in item.recorded
@@ -278,7 +281,9 @@ def _steps_together(conn: sqlite3.Connection, items: Sequence[KnownStep]) -> boo
     return True
 
 
-def _write_known_sessions(conn: sqlite3.Connection, chunk: Sequence[KnownStep]) -> bool:
+def _write_known_sessions(
+    conn: sqlite3.Connection, chunk: Sequence[KnownStep], times: dict[int, str]
+) -> bool:
     """The states of sessions still as known and active; False if one is not (anymore)."""
     cases = " ".join("WHEN ? THEN ?" for _ in chunk)
     cursor = conn.execute(
@@ -287,7 +292,7 @@ def _write_known_sessions(conn: sqlite3.Connection, chunk: Sequence[KnownStep]) 
         f"AND (id, round_id, user_id, response_id) IN (VALUES {_marks(len(chunk), 4)})",
         [
             *(value for item in chunk for value in (item.session_id, item.state_json)),
-            *(value for item in chunk for value in (item.session_id, to_text(item.at))),
+            *(value for item in chunk for value in (item.session_id, times[id(item)])),
             *(item.session_id for item in chunk),
             *(
                 value
