@@ -6,6 +6,7 @@ words in the participant's language; nothing here raises on user input.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 
@@ -83,6 +84,8 @@ def _number(step: NumberStep, text: str) -> AnswerValue | Say:
     if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cleaned):
         return Say("not_a_number", _bounds(step))
     number = float(cleaned)
+    if not math.isfinite(number):  # hundreds of digits: beyond what a float holds
+        return Say("out_of_range", _bounds(step))
     if step.integer and not number.is_integer():
         return Say("not_an_integer", _bounds(step))
     if (step.min is not None and number < step.min) or (step.max is not None and number > step.max):

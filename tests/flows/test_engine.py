@@ -230,6 +230,7 @@ CASES = [
             (typed("2.5"), ["say:not_an_integer"]),
             (typed("101"), ["say:out_of_range"]),
             (typed("12 h"), ["record:hours=12", "ask:budget"]),
+            (typed("9" * 400), ["say:out_of_range"]),  # no bound, but beyond a float
             (typed("1 234,5"), ["record:budget=1234.5", "review"]),
         ],
     ),
