@@ -31,7 +31,7 @@ class StartupError(Exception):
 
 
 # How long a thread may hold the GIL while another waits (Python's default is 5 ms).
-GIL_SLICE_SECONDS = 0.001
+GIL_SLICE_SECONDS = 0.0002
 
 
 @contextlib.asynccontextmanager
