@@ -43,7 +43,7 @@ from flows.inputs import DETAIL_MAX_LENGTH, free_text, parse_typed
 from flows.path import answered_path, next_step, previous_step, steps_off_path
 from flows.schema import ChoiceStep, CollectStep, Flow, MultiStep, Step, StepId
 from flows.state import Answer, SessionState
-from flows.views import ask, options_of, summary
+from flows.views import ask, option_map, options_of, summary
 
 ButtonEvent = (
     OptionPicked
@@ -223,7 +223,7 @@ def _typed(flow: Flow, state: SessionState, current: Step, text: str) -> Outcome
 
 
 def _picked(flow: Flow, state: SessionState, current: Step, option: str) -> Outcome:
-    known = {view.id: view for view in options_of(flow, state, current)}
+    known = option_map(flow, state, current)
     if isinstance(current, MultiStep | CollectStep) or option not in known:
         return Outcome(state, (Stale(),))
     if known[option].other:

@@ -24,6 +24,11 @@ class Answer:
     detail: str | None = None
 
 
+# What a frozen dataclass's own __init__ does, without its keyword handling.
+_NEW = object.__new__
+_SET = object.__setattr__
+
+
 @dataclass(frozen=True, slots=True)
 class SessionState:
     flow_id: str
@@ -48,23 +53,23 @@ class SessionState:
         return self.phase == "finished"
 
     def evolve(self, **changes: Any) -> SessionState:
-        # Spelled out rather than `dataclasses.replace`, which re-inspects every field: the
+        # Spelled out rather than `dataclasses.replace`, which re-inspects every field, and
+        # filled in place rather than through `__init__` with keywords (a third faster): the
         # engine evolves a state several times per step. A test checks every field is here.
-        get = changes.get
-        return SessionState(
-            flow_id=get("flow_id", self.flow_id),
-            flow_version=get("flow_version", self.flow_version),
-            language=get("language", self.language),
-            phase=get("phase", self.phase),
-            cursor=get("cursor", self.cursor),
-            answers=get("answers", self.answers),
-            skipped=get("skipped", self.skipped),
-            selected=get("selected", self.selected),
-            pending=get("pending", self.pending),
-            editing=get("editing", self.editing),
-            revision=get("revision", self.revision),
-            outcome=get("outcome", self.outcome),
-        )
+        get, new = changes.get, _NEW(SessionState)
+        _SET(new, "flow_id", get("flow_id", self.flow_id))
+        _SET(new, "flow_version", get("flow_version", self.flow_version))
+        _SET(new, "language", get("language", self.language))
+        _SET(new, "phase", get("phase", self.phase))
+        _SET(new, "cursor", get("cursor", self.cursor))
+        _SET(new, "answers", get("answers", self.answers))
+        _SET(new, "skipped", get("skipped", self.skipped))
+        _SET(new, "selected", get("selected", self.selected))
+        _SET(new, "pending", get("pending", self.pending))
+        _SET(new, "editing", get("editing", self.editing))
+        _SET(new, "revision", get("revision", self.revision))
+        _SET(new, "outcome", get("outcome", self.outcome))
+        return new
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -5,7 +5,9 @@ Rule: views read the flow and the state and build effects; they decide nothing a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from flows.effects import AnswerValue, AnswerView, Ask, OptionView, Progress
@@ -124,16 +126,28 @@ def _kind_fields(step: Step, state: SessionState, fallback: Language) -> dict[st
 
 
 def options_of(flow: Flow, state: SessionState, step: Step) -> tuple[OptionView, ...]:
+    return _options(flow, state, step)[1]
+
+
+def option_map(flow: Flow, state: SessionState, step: Step) -> Mapping[str, OptionView]:
+    """The step's options by id, as `options_of` gives them."""
+    return _options(flow, state, step)[2]
+
+
+def _options(
+    flow: Flow, state: SessionState, step: Step
+) -> tuple[Step, tuple[OptionView, ...], Mapping[str, OptionView]]:
     # A step's buttons depend only on the step and the language; steps are immutable, so they
     # are built once (the engine shows a question at nearly every step).
     key = (id(step), state.language)
     known = _OPTIONS.get(key)
     if known is None or known[0] is not step:
-        known = _OPTIONS[key] = (step, _build_options(step, state.language, flow.default_language))
-    return known[1]
+        built = _build_options(step, state.language, flow.default_language)
+        known = _OPTIONS[key] = (step, built, MappingProxyType({o.id: o for o in built}))
+    return known
 
 
-_OPTIONS: dict[tuple[int, str], tuple[Step, tuple[OptionView, ...]]] = {}
+_OPTIONS: dict[tuple[int, str], tuple[Step, tuple[OptionView, ...], Mapping[str, OptionView]]] = {}
 
 
 def _build_options(step: Step, lang: Language, fallback: Language) -> tuple[OptionView, ...]:
