@@ -58,7 +58,8 @@ def ask_reply(t: Translator, flow: Flow, session_id: int, ask: Ask) -> Reply:
 # once, then each participant's buttons are the template with their own data prefix.
 # The text, rows of (label, data after the prefix), and the longest such data in bytes.
 _Template = tuple[str, tuple[tuple[tuple[str, str], ...], ...], int]
-_TEMPLATES: dict[tuple[object, ...], tuple[Flow, Translator, _Template]] = {}
+# Each entry holds the flow, translator and options it was keyed by, so their ids are not reused.
+_TEMPLATES: dict[tuple[object, ...], tuple[Flow, Translator, object, _Template]] = {}
 _TEMPLATES_SIZE = 4096
 
 
@@ -73,7 +74,7 @@ def _ask_template(t: Translator, flow: Flow, ask: Ask) -> _Template:
         ask.text,
         ask.progress,
         ask.help,
-        ask.options,
+        id(ask.options),  # the engine's are built once per step and language: hashing is slower
         ask.min_label,
         ask.max_label,
         ask.unit,
@@ -87,8 +88,8 @@ def _ask_template(t: Translator, flow: Flow, ask: Ask) -> _Template:
         ask.can_go_back,
     )
     known = _TEMPLATES.get(key)
-    if known is not None and known[0] is flow and known[1] is t:
-        return known[2]
+    if known is not None and known[0] is flow and known[1] is t and known[2] is ask.options:
+        return known[3]
     reply = _ask_reply(t, flow, ask)
     rows = tuple(
         tuple((button.text, (button.data or "").split("|", 3)[3]) for button in row)
@@ -97,7 +98,7 @@ def _ask_template(t: Translator, flow: Flow, ask: Ask) -> _Template:
     longest = max((len(suffix.encode()) for row in rows for _, suffix in row), default=0)
     if len(_TEMPLATES) >= _TEMPLATES_SIZE:
         _TEMPLATES.clear()
-    _TEMPLATES[key] = (flow, t, (reply.text, rows, longest))
+    _TEMPLATES[key] = (flow, t, ask.options, (reply.text, rows, longest))
     return reply.text, rows, longest
 
 

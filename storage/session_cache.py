@@ -183,18 +183,18 @@ class SessionCache:
 def _changed(
     known: Session, state: Mapping[str, Any], prompt: int | None, updated_at: datetime
 ) -> Session:
-    # Spelled out: `dataclasses.replace` inspects the fields at every call, and this runs at
-    # every answer.
+    # Spelled out and positional: `dataclasses.replace` inspects the fields at every call, and
+    # this runs twice per answer. The order is Session's (a test compares with `replace`).
     return Session(
-        id=known.id,
-        round_id=known.round_id,
-        user_id=known.user_id,
-        response_id=known.response_id,
-        status=known.status,
-        state=state,
-        flow_version=known.flow_version,
-        prompt_message_id=prompt,
-        started_at=known.started_at,
-        updated_at=updated_at,
-        finished_at=known.finished_at,
+        known.id,
+        known.round_id,
+        known.user_id,
+        known.response_id,
+        known.status,
+        state,
+        known.flow_version,
+        prompt,
+        known.started_at,
+        updated_at,
+        known.finished_at,
     )

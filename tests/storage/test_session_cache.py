@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sqlite3
 from pathlib import Path
 
-from storage import AnswerWrite, Session, SessionFinishedError, SessionId, UpdateId
+from storage import (
+    AnswerWrite,
+    RoundId,
+    Session,
+    SessionFinishedError,
+    SessionId,
+    UpdateId,
+    UserId,
+)
 from storage.session_cache import SessionCache
 from storage.sessions import get_session
 from tests.storage.conftest import World, at
@@ -274,3 +283,25 @@ async def test_a_note_taken_before_an_awaited_prompt_write_does_not_overwrite_it
     assert stored is not None
     assert stored.prompt_message_id == 22
     assert await repo.get_session(started.id) == stored
+
+
+def test_a_changed_session_is_the_session_with_its_state_prompt_and_time_replaced() -> None:
+    from storage.session_cache import _changed
+
+    known = Session(
+        id=SessionId(1),
+        round_id=RoundId(2),
+        user_id=UserId(3),
+        response_id=4,
+        status="active",
+        state={"n": 1},
+        flow_version=7,
+        prompt_message_id=5,
+        started_at=at(1),
+        updated_at=at(2),
+        finished_at=at(3),
+    )
+    changed = _changed(known, {"n": 2}, 6, at(4))
+    assert changed == dataclasses.replace(
+        known, state={"n": 2}, prompt_message_id=6, updated_at=at(4)
+    )
