@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import UNCHANGED, RoundId, Session, SessionId, SessionStatus, Unchanged
-from storage.sessions import KnownSession
+from storage.steps import KnownSession
 
 # (writes other than sessions' own that ended, session writes that ended) when a read began
 Ticket = tuple[int, int]

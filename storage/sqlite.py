@@ -21,7 +21,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import audit, cohorts, dialogs, people, privacy, rounds, sessions, updates
+from storage import audit, cohorts, dialogs, people, privacy, rounds, sessions, steps, updates
 from storage.connection import check_synchronous, connect, run_sync
 from storage.errors import translate
 from storage.lock import InstanceLock
@@ -364,7 +364,7 @@ class SqliteRepository(SqliteStore, Repository):
         state_json, dropped = to_json(new_state), list(retracted)
         known = self._sessions.known(session_id)
 
-        def ended(applied: sessions.Applied | None, error: Exception | None) -> None:
+        def ended(applied: steps.Applied | None, error: Exception | None) -> None:
             if error is not None or applied is None:
                 self._sessions.forget(session_id)
                 return
@@ -380,13 +380,13 @@ class SqliteRepository(SqliteStore, Repository):
             and prompt_message_id is UNCHANGED
         ):
             # The common step: run with the batch's other steps, in a few statements for all.
-            item = sessions.KnownStep(update_id, session_id, state_json, encoded, at, known)
-            applied: sessions.Applied = await self._known_steps.submit(item, ended)
+            item = steps.KnownStep(update_id, session_id, state_json, encoded, at, known)
+            applied: steps.Applied = await self._known_steps.submit(item, ended)
             return applied.result
         if prompt_message_id is not UNCHANGED:
             self._prompt_notes.supersede(session_id)
         applied = await self._writer.submit(
-            lambda conn: sessions.apply_step(
+            lambda conn: steps.apply_step(
                 conn,
                 update_id,
                 session_id,

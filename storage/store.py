@@ -16,7 +16,7 @@ from typing import Self, TypeVar
 
 import aiosqlite
 
-from storage import sessions
+from storage import steps
 from storage.backup import backup_database
 from storage.connection import run_sync
 from storage.errors import StoreClosedError, translate
@@ -48,7 +48,7 @@ class SqliteStore:
         self._sessions = SessionCache()
         self._writer = GroupCommitWriter(write_db, path, on_stop=self._sessions.disable)
         self._prompt_notes = PromptNotes(self._sessions, self._writer)
-        self._known_steps = Gather(self._writer, sessions.apply_known_steps)
+        self._known_steps = Gather(self._writer, steps.apply_known_steps)
         self._closed = False
         self.reads = 0  # round trips on the read connection, for benchmarks
 

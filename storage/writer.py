@@ -181,23 +181,7 @@ class GroupCommitWriter:
             outcomes = [_Outcome(error=error) for _ in batch]
         self._counters.batches += 1
         self._counters.requests += len(batch)
-        for request, outcome in zip(batch, outcomes, strict=True):
-            if request.ended is not None:
-                try:
-                    request.ended(outcome.value, outcome.error)
-                except Exception:  # bookkeeping must not keep the callers waiting
-                    log.exception("a write's end hook failed")
-        for request, outcome in zip(batch, outcomes, strict=True):
-            if request.future is None:
-                if outcome.error is not None:
-                    log.error("a queued write failed", exc_info=outcome.error)
-                continue
-            if request.future.done():  # the caller was cancelled; its write stands anyway
-                continue
-            if outcome.error is None:
-                request.future.set_result(outcome.value)
-            else:
-                request.future.set_exception(self.public(outcome.error))
+        _deliver(batch, outcomes, self.public)
 
     def public(self, error: Exception) -> Exception:
         """`error` as callers see it: SQLite's errors in the store's own words."""
@@ -275,20 +259,34 @@ class Gather:
                 for r in results
             ]
         )
-        for item, outcome in zip(gathered, outcomes, strict=True):
-            if item.ended is not None:
-                try:
-                    item.ended(outcome.value, outcome.error)
-                except Exception:  # bookkeeping must not keep the callers waiting
-                    log.exception("a write's end hook failed")
-        # Set here, inside the writer's own hooks: the callers still resume only after them all.
-        for item, outcome in zip(gathered, outcomes, strict=True):
-            if item.future.done():  # the caller was cancelled; its write stands anyway
-                continue
-            if outcome.error is None:
-                item.future.set_result(outcome.value)
-            else:
-                item.future.set_exception(self._writer.public(outcome.error))
+        # Inside the writer's own hooks: the callers still resume only after them all.
+        _deliver(gathered, outcomes, self._writer.public)
+
+
+def _deliver(
+    requests: Sequence[_Request[Any] | _Item],
+    outcomes: Sequence[_Outcome],
+    public: Callable[[Exception], Exception],
+) -> None:
+    """Every end hook first, then the futures: no caller resumes before the bookkeeping is done."""
+    for request, outcome in zip(requests, outcomes, strict=True):
+        if request.ended is not None:
+            try:
+                request.ended(outcome.value, outcome.error)
+            except Exception:  # bookkeeping must not keep the callers waiting
+                log.exception("a write's end hook failed")
+    for request, outcome in zip(requests, outcomes, strict=True):
+        future = request.future
+        if future is None:
+            if outcome.error is not None:
+                log.error("a queued write failed", exc_info=outcome.error)
+            continue
+        if future.done():  # the caller was cancelled; its write stands anyway
+            continue
+        if outcome.error is None:
+            future.set_result(outcome.value)
+        else:
+            future.set_exception(public(outcome.error))
 
 
 def _take(

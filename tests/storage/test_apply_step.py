@@ -20,7 +20,7 @@ from storage import (
     SessionId,
     UpdateId,
     UserId,
-    sessions,
+    steps,
 )
 from storage.models import to_text
 from tests.storage.conftest import World, at
@@ -192,13 +192,11 @@ async def test_seventy_participants_share_commits(world: World) -> None:
     assert len(await repo.live_answers(session.id)) == 70
 
 
-def _step_on_disk(
-    path: Path, session_id: SessionId, known: sessions.KnownSession
-) -> sessions.Applied:
+def _step_on_disk(path: Path, session_id: SessionId, known: steps.KnownSession) -> steps.Applied:
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.row_factory = sqlite3.Row
         conn.execute("BEGIN IMMEDIATE")
-        applied = sessions.apply_step(
+        applied = steps.apply_step(
             conn,
             None,
             session_id,
@@ -220,10 +218,10 @@ async def test_a_step_that_knows_its_session_wrongly_reads_it_and_keeps_the_trut
     session = await _named_session(world)
     await world.repo.close()  # the step below runs on a connection of its own
     assert session.response_id is not None
-    wrong = sessions.KnownSession(session.round_id, session.user_id, session.response_id + 7, True)
+    wrong = steps.KnownSession(session.round_id, session.user_id, session.response_id + 7, True)
     applied = await asyncio.to_thread(_step_on_disk, world.repo.path, session.id, wrong)
     assert applied.result is ApplyResult.APPLIED
-    assert applied.known == sessions.KnownSession(
+    assert applied.known == steps.KnownSession(
         session.round_id,
         session.user_id,
         session.response_id,
@@ -325,24 +323,24 @@ def test_gathered_steps_take_three_statements(tmp_path: Path) -> None:
         )
         for n in range(1, 6):
             conn.execute("INSERT INTO sessions VALUES (?, 1, ?, ?, 'active', '{}', '')", (n, n, n))
-        steps = [
-            sessions.KnownStep(
+        batch = [
+            steps.KnownStep(
                 UpdateId(n),
                 SessionId(n),
                 f'{{"n": {n}}}',
                 [("q1", str(n), None)],
                 at(10),
-                sessions.KnownSession(RoundId(1), UserId(n), n, anonymous=False),
+                steps.KnownSession(RoundId(1), UserId(n), n, anonymous=False),
             )
             for n in range(1, 6)
         ]
         statements: list[str] = []
         conn.set_trace_callback(statements.append)
         conn.execute("BEGIN")
-        results = sessions.apply_known_steps(conn, steps)
+        results = steps.apply_known_steps(conn, batch)
         conn.execute("COMMIT")
         conn.set_trace_callback(None)
-        assert [type(r) for r in results] == [sessions.Applied] * 5
+        assert [type(r) for r in results] == [steps.Applied] * 5
         assert [s.split()[0] for s in statements] == [
             "BEGIN",
             "SAVEPOINT",
