@@ -133,11 +133,18 @@ class GroupCommitWriter:
         self._counters.queued += 1
 
     async def close(self) -> None:
-        """Finish every queued write, then stop."""
+        """Finish every queued write, then stop.
+
+        A writer that stopped earlier does not make closing fail: its callers were told then.
+        """
         if not self._closing:
             self._closing = True
             self._queue.put_nowait(None)
-        await self._task
+        await asyncio.wait([self._task])
+        if self._task.cancelled():
+            log.error("the storage writer had been cancelled")
+        elif (error := self._task.exception()) is not None:
+            log.error("the storage writer had stopped", exc_info=error)
 
     async def _run(self) -> None:
         batch: list[_Request[Any]] = []

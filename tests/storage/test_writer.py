@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from storage import SqliteRepository, UserId, open_repository
-from storage.writer import run_batch
+from storage import SqliteRepository, StorageError, UserId, open_repository
+from storage.writer import Gather, run_batch
 from tests.storage.conftest import at
 
 
@@ -137,3 +138,48 @@ async def test_a_queued_write_that_fails_is_logged_and_fails_alone(
     assert isinstance(ended[0], sqlite3.OperationalError)
     assert "a queued write failed" in caplog.text
     assert await repo.get_person(UserId(1)) is not None
+
+
+def _tens(conn: sqlite3.Connection, items: Sequence[Any]) -> list[object]:
+    """A gathered unit: odd items fail alone, the others become tens."""
+    del conn
+    return [ValueError(f"odd {x}") if x % 2 else x * 10 for x in items]
+
+
+async def test_gathered_writes_each_get_their_own_outcome(repo: SqliteRepository) -> None:
+    gather = Gather(repo._writer, _tens)
+    ended: list[tuple[object, Exception | None]] = []
+    before = repo.write_stats
+    results = await asyncio.gather(
+        *(gather.submit(x, lambda v, e: ended.append((v, e))) for x in range(4)),
+        return_exceptions=True,
+    )
+    assert results[0] == 0
+    assert results[2] == 20
+    assert [str(r) for r in results[1::2]] == ["odd 1", "odd 3"]
+    assert [v for v, _ in ended] == [0, None, 20, None]  # every hook ran, in order
+    assert repo.write_stats.requests - before.requests == 1  # one unit for the four
+
+
+async def test_gathered_writes_fail_together_when_their_unit_fails(
+    repo: SqliteRepository,
+) -> None:
+    def broken(conn: sqlite3.Connection, items: Sequence[Any]) -> list[object]:
+        conn.execute("INSERT INTO no_such_table VALUES (1)")
+        return list(items)
+
+    gather = Gather(repo._writer, broken)
+    results = await asyncio.gather(*(gather.submit(x) for x in range(3)), return_exceptions=True)
+    assert all(isinstance(r, StorageError) for r in results)
+    await repo.upsert_person(UserId(1), "Ada", "en", at(0))  # the writer goes on
+    assert await repo.get_person(UserId(1)) is not None
+
+
+async def test_gathered_callers_are_told_when_the_writer_stops(repo: SqliteRepository) -> None:
+    gather = Gather(repo._writer, _tens)
+    waiting = [asyncio.create_task(gather.submit(x)) for x in range(3)]
+    await asyncio.sleep(0)  # submitted; the writer has taken them
+    repo._writer._task.cancel()
+    results = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 5)
+    assert all(isinstance(r, StorageError) for r in results)
+    await repo.close()  # closing after the writer stopped still closes, quietly
