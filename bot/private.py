@@ -246,7 +246,7 @@ async def _survey_button(
         t = await t_for(services, query.from_user)
         return t("This button is no longer valid.")
     # The session knows its language: no need to look the person up on every answer.
-    t = translator(services.state_of(session).language)
+    t = translator(language_of(session.state.get("language"), services.settings.default_language))
     if button.action == "e" and button.argument in ("", "-"):
         return await _toggle_edit_picker(services, bot, session, button, t)
     # A current button was tapped on the question's own message: that is the message to settle.

@@ -47,7 +47,8 @@ def ask_reply(t: Translator, flow: Flow, session_id: int, ask: Ask) -> Reply:
     text, rows, longest = _ask_template(t, flow, ask)
     prefix = f"s|{session_id}|{ask.revision}|"
     if len(prefix) + longest > MAX_BYTES:  # the prefix is ASCII
-        raise ValueError(f"callback data over {MAX_BYTES} bytes: {prefix!r}")
+        suffixes = [suffix for row in rows for _, suffix in row]
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {prefix!r} + one of {suffixes}")
     return Reply(
         text, tuple(tuple(Button(label, prefix + suffix) for label, suffix in row) for row in rows)
     )
@@ -63,7 +64,15 @@ _TEMPLATES: dict[tuple[object, ...], tuple[Flow, Translator, object, _Template]]
 _TEMPLATES_SIZE = 4096
 
 
+# Answers made of buttons: the few values their questions can show again are worth keeping.
+_BUTTON_KINDS = frozenset({"choice", "multi", "scale", "nps", "yes_no"})
+
+
 def _ask_template(t: Translator, flow: Flow, ask: Ask) -> _Template:
+    if ask.kind not in _BUTTON_KINDS and (ask.current is not None or ask.items):
+        # Typed answers shown again (coming back to a question, a collect's items) would fill
+        # the cache with texts nobody else sends: build those each time.
+        return _template_of(_ask_reply(t, flow, ask))
     current = tuple(ask.current) if isinstance(ask.current, list) else ask.current
     # Every field of the Ask but the revision (and `refresh`, which changes no words).
     key = (
@@ -90,15 +99,19 @@ def _ask_template(t: Translator, flow: Flow, ask: Ask) -> _Template:
     known = _TEMPLATES.get(key)
     if known is not None and known[0] is flow and known[1] is t and known[2] is ask.options:
         return known[3]
-    reply = _ask_reply(t, flow, ask)
+    template = _template_of(_ask_reply(t, flow, ask))
+    if len(_TEMPLATES) >= _TEMPLATES_SIZE:
+        _TEMPLATES.clear()
+    _TEMPLATES[key] = (flow, t, ask.options, template)
+    return template
+
+
+def _template_of(reply: Reply) -> _Template:
     rows = tuple(
         tuple((button.text, (button.data or "").split("|", 3)[3]) for button in row)
         for row in reply.buttons
     )
     longest = max((len(suffix.encode()) for row in rows for _, suffix in row), default=0)
-    if len(_TEMPLATES) >= _TEMPLATES_SIZE:
-        _TEMPLATES.clear()
-    _TEMPLATES[key] = (flow, t, ask.options, (reply.text, rows, longest))
     return reply.text, rows, longest
 
 
@@ -269,8 +282,10 @@ _ANSWERED: dict[tuple[object, ...], tuple[Flow, Translator, Reply]] = {}
 
 def settled_reply(t: Translator, flow: Flow, state: SessionState, step: Step) -> Reply:
     """`answered_reply` of the step's answer in `state`, built once per flow, language, step and
-    answer: most participants tap one of a few buttons."""
+    answer when that answer is a button (typed ones are seldom sent twice)."""
     answer = state.answers.get(step.id)
+    if step.kind not in _BUTTON_KINDS or (answer is not None and answer.detail is not None):
+        return answered_reply(t, flow, answer_view(flow, state, step))
     value = None if answer is None else answer.value
     frozen = tuple(value) if isinstance(value, list) else (type(value), value)
     detail = None if answer is None else answer.detail

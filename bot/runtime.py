@@ -37,10 +37,6 @@ GIL_SLICE_SECONDS = 0.0002
 @contextlib.asynccontextmanager
 async def opened_services(settings: Settings) -> AsyncIterator[Services]:
     """Database open and migrated, flows loaded and checked; closed again on exit."""
-    # The database writer's thread needs the GIL back after each SQLite statement; with
-    # Python's default 5 ms slices, each one can wait 5 ms while the event loop is busy,
-    # and a commit that everyone awaits takes as long as a whole turn of answers.
-    sys.setswitchinterval(GIL_SLICE_SECONDS)
     try:
         settings.database_path.parent.mkdir(parents=True, exist_ok=True)
         flows = FlowBook.load(settings.flows_dir)
@@ -51,6 +47,12 @@ async def opened_services(settings: Settings) -> AsyncIterator[Services]:
         raise StartupError(f"database: {error}") from error
     except FlowError as error:
         raise StartupError(f"flows: {error}") from error
+    # The database writer's thread needs the GIL back after each SQLite statement; with
+    # Python's default 5 ms slices, each one can wait 5 ms while the event loop is busy, and a
+    # commit that everyone awaits takes as long as a whole turn of answers. The setting is the
+    # process's: it holds while the services are open.
+    slice_before = sys.getswitchinterval()
+    sys.setswitchinterval(GIL_SLICE_SECONDS)
     try:
         services = Services(settings, repo, flows)
         try:
@@ -59,7 +61,10 @@ async def opened_services(settings: Settings) -> AsyncIterator[Services]:
             raise StartupError(f"flows: {error}") from error
         yield services
     finally:
-        await repo.close()
+        try:
+            await repo.close()
+        finally:
+            sys.setswitchinterval(slice_before)
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:

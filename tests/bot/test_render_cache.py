@@ -4,6 +4,7 @@ the cache returns must be what a fresh rendering gives, whatever field of the qu
 from __future__ import annotations
 
 import dataclasses
+from html import escape
 from importlib import resources
 
 from bot import render
@@ -104,3 +105,20 @@ def test_an_answered_question_shows_its_own_answer_in_its_own_language() -> None
             seen[language, value] = expected.text
     assert len(set(seen.values())) == 4
     assert seen["nl", "yes"].endswith("<b>→ Ja</b>")
+
+
+def test_typed_answers_are_rendered_each_time_not_kept() -> None:
+    flow = _flow()
+    render._TEMPLATES.clear()
+    render._ANSWERED.clear()
+    step = flow.step_by_id("keep")  # a text question
+    typed = "Le <b>collectif</b> & l'atelier " * 20
+    ask = Ask(StepId("keep"), "text", "What to keep?", 5, Progress(7, 13), current=typed)
+    first = render.ask_reply(translator("fr"), flow, 7, ask)
+    assert escape(typed) in first.text
+    assert render.ask_reply(translator("fr"), flow, 7, ask) == first
+    state = SessionState.new(flow.id, flow.version, "fr").evolve(answers={step.id: Answer(typed)})
+    settled = render.settled_reply(translator("fr"), flow, state, step)
+    assert settled.text.endswith(f"<b>→ {escape(typed)}</b>")
+    assert render._TEMPLATES == {}
+    assert render._ANSWERED == {}
