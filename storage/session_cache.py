@@ -153,13 +153,6 @@ class SessionCache:
         self._session_changed(session_id)
         self._set_prompt(session_id, message_id)  # hooks run in commit order: this is current
 
-    def prompt_dropped(self, session_id: SessionId, note: int) -> None:
-        """The queued write `note` will not happen: an awaited write of the prompt replaces it
-        (and its hook, or `forget` if it fails, says what the database has then)."""
-        queued = self._prompts.get(session_id)
-        if queued is not None and queued[0] == note:
-            del self._prompts[session_id]
-
     def notes_so_far(self) -> int:
         """Take when an awaited write of a prompt is submitted; give back to `prompt_set`."""
         return self._notes

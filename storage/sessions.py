@@ -137,14 +137,14 @@ def note_prompt_message(
     return cursor.rowcount > 0
 
 
-# Sessions per statement: 3 parameters each stays far below SQLite's limit on parameters.
-_NOTES_PER_STATEMENT = 500
+# Sessions per statement: 3 parameters each stays under SQLite's oldest limit of 999.
+_NOTES_PER_STATEMENT = 300
 
 
 def note_prompt_messages(
     conn: sqlite3.Connection, notes: Sequence[tuple[SessionId, int | None]]
 ) -> None:
-    """Several sessions' prompt ids in one statement per 500: one step of SQLite for many.
+    """Several sessions' prompt ids in one statement per 300: one step of SQLite for many.
 
     A session that is gone is skipped, as in `note_prompt_message`.
     """

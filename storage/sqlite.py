@@ -383,8 +383,6 @@ class SqliteRepository(SqliteStore, Repository):
             item = steps.KnownStep(update_id, session_id, state_json, encoded, at, known)
             applied: steps.Applied = await self._known_steps.submit(item, ended)
             return applied.result
-        if prompt_message_id is not UNCHANGED:
-            self._prompt_notes.supersede(session_id)
         applied = await self._writer.submit(
             lambda conn: steps.apply_step(
                 conn,
@@ -411,7 +409,6 @@ class SqliteRepository(SqliteStore, Repository):
             else:
                 self._sessions.forget(session_id)
 
-        self._prompt_notes.supersede(session_id)
         await self._writer.submit(
             lambda conn: sessions.set_prompt_message(conn, session_id, message_id), ended
         )

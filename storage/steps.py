@@ -136,8 +136,10 @@ def apply_known_steps(
     conn.execute("SAVEPOINT steps")
     try:
         together = _steps_together(conn, items)
-    except sqlite3.IntegrityError:  # an answer given before, or a random id drawn twice
-        together = False
+    except Exception:  # an answer given before, a random id drawn twice, one bad value…
+        if not conn.in_transaction:  # SQLite gave the whole transaction up: so do all
+            raise
+        together = False  # …each runs alone below, and only the bad one fails
     if together:
         conn.execute("RELEASE steps")
         return [Applied(ApplyResult.APPLIED, item.known) for item in items]

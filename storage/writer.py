@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import aiosqlite
 
@@ -43,8 +43,16 @@ MAX_BATCH = 512
 # Told what a unit did once its batch is over, on the event loop, before any caller resumes and
 # whether or not the caller is still waiting (its write stands even if it was cancelled).
 Ended = Callable[[Any, Exception | None], None]
-# Builds a unit when its batch is sealed (`submit_collected`); None when there is nothing to do.
+# Builds a unit when its batch leaves (`submit_collected`); None when there is nothing to do.
 Collect = Callable[[], tuple[Unit[Any], Ended] | None]
+
+
+class Collection(Protocol):
+    """Gathers small writes into one collected unit (`Gather`, the repository's prompt notes)."""
+
+    def seal(self) -> None:
+        """Take nothing more into the collection already queued: the next write starts a new one."""
+        ...
 
 
 @dataclass(slots=True)
@@ -83,6 +91,7 @@ class GroupCommitWriter:
         self._queue: asyncio.Queue[_Request[Any] | Collect | None] = asyncio.Queue()
         self._closing = False
         self._counters = _Counters()
+        self._collections: list[Collection] = []
         self._task = asyncio.create_task(self._run(), name="storage-writer")
 
     @property
@@ -103,6 +112,7 @@ class GroupCommitWriter:
         if self._closing or self._task.done():
             raise StoreClosedError("storage is closed: no more writes")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._seal_collections()
         self._queue.put_nowait(_Request(unit, future, ended))
         return await future
 
@@ -114,15 +124,18 @@ class GroupCommitWriter:
         """
         if self._closing or self._task.done():
             raise StoreClosedError("storage is closed: no more writes")
+        self._seal_collections()
         self._queue.put_nowait(_Request(unit, None, ended))
         self._counters.queued += 1
 
     def submit_collected(self, collect: Collect) -> None:
-        """Queue a write whose unit `collect` builds when the batch leaves; it runs last in it.
+        """Queue a write whose unit `collect` builds when its batch leaves.
 
         For many small writes that one unit does at once (see `Gather`, and the repository's
-        prompt notes): the caller gathers them and asks for one collection per batch. Nobody
-        waits for the unit itself; its outcome goes to the `Ended` hook that `collect` returns.
+        prompt notes): the caller gathers them and queues one collection at a time. Writes keep
+        the order they were submitted in: any other write seals the collections already queued
+        (`Collection.seal`), so what is gathered after it is written after it. Nobody waits for
+        the unit itself; its outcome goes to the `Ended` hook that `collect` returns.
 
         Raises:
             StoreClosedError: the store is closing.
@@ -131,6 +144,14 @@ class GroupCommitWriter:
             raise StoreClosedError("storage is closed: no more writes")
         self._queue.put_nowait(collect)
         self._counters.queued += 1
+
+    def add_collection(self, collection: Collection) -> None:
+        """Have `collection` sealed whenever another write is submitted."""
+        self._collections.append(collection)
+
+    def _seal_collections(self) -> None:
+        for collection in self._collections:
+            collection.seal()
 
     async def close(self) -> None:
         """Finish every queued write, then stop.
@@ -148,36 +169,32 @@ class GroupCommitWriter:
 
     async def _run(self) -> None:
         batch: list[_Request[Any]] = []
-        collects: list[Collect] = []
         try:
             while True:
                 first = await self._queue.get()
                 if first is None:
                     return
-                _take(first, batch, collects)
+                _take(first, batch)
                 # No turn of the loop to wait for more: while this batch commits, the next one
                 # gathers. Waiting would line every caller up behind each commit, and the loop
                 # would idle through it.
-                stop = self._drain(batch, collects)
-                batch.extend(_collected(collects))
-                collects = []
+                stop = self._drain(batch)
                 if batch:
                     await self._commit(batch)
                 batch = []
                 if stop:
                     return
         except BaseException as error:
-            batch.extend(_collected(collects))
             self._fail_all(batch, error)
             raise
 
-    def _drain(self, batch: list[_Request[Any]], collects: list[Collect]) -> bool:
-        """Add what is queued to the batch; True if the writer is to stop after it."""
-        while len(batch) + len(collects) < MAX_BATCH and not self._queue.empty():
+    def _drain(self, batch: list[_Request[Any]]) -> bool:
+        """Add what is queued to the batch, in order; True if the writer is to stop after it."""
+        while len(batch) < MAX_BATCH and not self._queue.empty():
             item = self._queue.get_nowait()
             if item is None:
                 return True
-            _take(item, batch, collects)
+            _take(item, batch)
         return False
 
     async def _commit(self, batch: list[_Request[Any]]) -> None:
@@ -203,12 +220,10 @@ class GroupCommitWriter:
         if self._on_stop is not None:
             self._on_stop()
         pending = list(batch)
-        collects: list[Collect] = []
         while not self._queue.empty():
             request = self._queue.get_nowait()
             if request is not None:
-                _take(request, pending, collects)
-        pending.extend(_collected(collects))
+                _take(request, pending)
         for request in pending:
             if request.ended is not None:
                 with contextlib.suppress(Exception):
@@ -228,29 +243,37 @@ class _Item:
 class Gather:
     """Awaited writes of one kind that a batch runs as one unit, with a result for each.
 
-    `run_all(conn, items)` does every item gathered until the batch leaves, in as few
-    statements as it can (a multi-row INSERT, an UPDATE with a CASE), and returns per item its
-    value or the exception that failed it alone; an exception it raises fails them all. Each
-    caller resumes once the commit is on disk, as with `submit`.
+    `run_all(conn, items)` does the items gathered, in as few statements as it can (a
+    multi-row INSERT, an UPDATE with a CASE), and returns per item its value or the exception
+    that failed it alone; an exception it raises fails them all. Each caller resumes once the
+    commit is on disk, as with `submit`. Items are gathered until their batch leaves, or until
+    another write is submitted (which is then written after them).
     """
 
     def __init__(self, writer: GroupCommitWriter, run_all: RunAll) -> None:
         self._writer = writer
         self._run_all = run_all
-        self._pending: list[_Item] = []
+        self._pending: list[_Item] = []  # the items of the collection queued last
         self.items = 0  # gathered so far, for benchmarks
+        writer.add_collection(self)
 
     async def submit(self, item: Any, ended: Ended | None = None) -> Any:
         """Raises: StoreClosedError, StorageError: as `GroupCommitWriter.submit`."""
-        if not self._pending:
-            self._writer.submit_collected(self._collect)  # one collection per batch
+        if not self._pending:  # no collection open: queue one for this list
+            pending = self._pending
+            self._writer.submit_collected(lambda: self._collect(pending))
         future = asyncio.get_running_loop().create_future()
         self._pending.append(_Item(item, future, ended))
         self.items += 1
         return await future
 
-    def _collect(self) -> tuple[Unit[Any], Ended] | None:
-        gathered, self._pending = self._pending, []
+    def seal(self) -> None:
+        if self._pending:
+            self._pending = []  # the queued collection keeps the items it has
+
+    def _collect(self, gathered: list[_Item]) -> tuple[Unit[Any], Ended] | None:
+        if gathered is self._pending:
+            self._pending = []
         if not gathered:
             return None
         values = [item.value for item in gathered]
@@ -258,16 +281,23 @@ class Gather:
         return (lambda conn: run_all(conn, values)), partial(self._ended, gathered)
 
     def _ended(self, gathered: list[_Item], results: Any, error: Exception | None) -> None:
-        outcomes = (
-            [_Outcome(error=error) for _ in gathered]
-            if error is not None
-            else [
-                _Outcome(error=r) if isinstance(r, Exception) else _Outcome(value=r)
-                for r in results
-            ]
-        )
-        # Inside the writer's own hooks: the callers still resume only after them all.
-        _deliver(gathered, outcomes, self._writer.public)
+        try:
+            if error is None and len(results) != len(gathered):
+                error = StorageError(f"{len(results)} results for {len(gathered)} writes")
+            outcomes = (
+                [_Outcome(error=error) for _ in gathered]
+                if error is not None
+                else [
+                    _Outcome(error=r) if isinstance(r, Exception) else _Outcome(value=r)
+                    for r in results
+                ]
+            )
+            # Inside the writer's own hooks: the callers still resume only after them all.
+            _deliver(gathered, outcomes, self._writer.public)
+        finally:
+            for item in gathered:  # never leave a caller waiting, whatever failed above
+                if not item.future.done():
+                    item.future.set_exception(StorageError("a gathered write was not told"))
 
 
 def _deliver(
@@ -296,27 +326,18 @@ def _deliver(
             future.set_exception(public(outcome.error))
 
 
-def _take(
-    item: _Request[Any] | Collect, batch: list[_Request[Any]], collects: list[Collect]
-) -> None:
+def _take(item: _Request[Any] | Collect, batch: list[_Request[Any]]) -> None:
+    """Add `item` to the batch; a collection's unit is built now that its batch leaves."""
     if isinstance(item, _Request):
         batch.append(item)
-    else:
-        collects.append(item)
-
-
-def _collected(collects: Sequence[Collect]) -> list[_Request[Any]]:
-    """The units of the collections, built now that their batch is sealed."""
-    requests: list[_Request[Any]] = []
-    for collect in collects:
-        try:
-            built = collect()
-        except Exception:  # a caller's bug must not stop the writer for everyone
-            log.exception("a collected write could not be built")
-            continue
-        if built is not None:
-            requests.append(_Request(built[0], None, built[1]))
-    return requests
+        return
+    try:
+        built = item()
+    except Exception:  # a caller's bug must not stop the writer for everyone
+        log.exception("a collected write could not be built")
+        return
+    if built is not None:
+        batch.append(_Request(built[0], None, built[1]))
 
 
 def run_batch(conn: sqlite3.Connection, units: Sequence[Unit[Any]]) -> list[_Outcome]:

@@ -299,16 +299,27 @@ async def test_a_re_answer_or_a_repeated_update_among_gathered_steps_is_taken_al
     assert await repo.live_answers(second.id) == {}
 
 
-async def test_a_gathered_step_runs_after_the_batch_s_other_writes(world: World) -> None:
+async def test_writes_keep_their_order_around_gathered_steps(world: World) -> None:
     repo = world.repo
-    first = (await _known_sessions(world))[0]
-    cancel = repo.apply_step(UpdateId(1), first.id, {}, [], [], at(10), status="cancelled")
-    late = repo.apply_step(UpdateId(2), first.id, {}, [AnswerWrite("q1", 1)], [], at(10))
-    results = await asyncio.gather(late, cancel, return_exceptions=True)
-    assert isinstance(results[0], SessionFinishedError)  # gathered: ran last, found it ended
-    assert results[1] is ApplyResult.APPLIED
-    assert await repo.answers_of_round(world.named.id) == []
-    assert await repo.mark_update_processed(UpdateId(2), at(11)) is True  # nothing of it stayed
+    first, second = (await _known_sessions(world))[:2]
+    # In one batch: a gathered step, then a step that is not plain (it retracts), then another
+    # gathered one. Each must see the one before it, as if they ran one after the other.
+    results = await asyncio.gather(
+        repo.apply_step(UpdateId(1), first.id, {"n": 1}, [AnswerWrite("q1", "a")], [], at(10)),
+        repo.apply_step(UpdateId(2), first.id, {"n": 2}, [], ["q1"], at(10)),
+        repo.apply_step(UpdateId(3), first.id, {"n": 3}, [AnswerWrite("q2", "b")], [], at(10)),
+        repo.apply_step(UpdateId(4), second.id, {}, [], [], at(10), status="cancelled"),
+        repo.apply_step(UpdateId(5), second.id, {}, [AnswerWrite("q1", "late")], [], at(10)),
+        return_exceptions=True,
+    )
+    assert results[:4] == [ApplyResult.APPLIED] * 4
+    assert isinstance(results[4], SessionFinishedError)  # submitted after the cancel
+    stored = await repo.get_session(first.id)
+    assert stored is not None
+    assert stored.state == {"n": 3}
+    live = await repo.live_answers(first.id)
+    assert {step: row.value for step, row in live.items()} == {"q2": "b"}
+    assert await repo.mark_update_processed(UpdateId(5), at(11)) is True  # nothing of it stayed
 
 
 def test_gathered_steps_take_three_statements(tmp_path: Path) -> None:
@@ -354,3 +365,18 @@ def test_gathered_steps_take_three_statements(tmp_path: Path) -> None:
             " ".join(f'{{"n": {n}}}' for n in range(1, 6)),
         )
         assert conn.execute("SELECT count(*) FROM answers").fetchone() == (5,)
+
+
+async def test_a_bad_value_among_gathered_steps_fails_only_its_own_step(world: World) -> None:
+    repo = world.repo
+    first, second = (await _known_sessions(world))[:2]
+    unbindable = AnswerWrite("q1", "x", ["not", "text"])  # type: ignore[arg-type]  # the point
+    results = await asyncio.gather(
+        repo.apply_step(UpdateId(1), first.id, {"n": 1}, [unbindable], [], at(10)),
+        repo.apply_step(UpdateId(2), second.id, {"n": 1}, [AnswerWrite("q1", "ok")], [], at(10)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], Exception)
+    assert results[1] is ApplyResult.APPLIED
+    assert [row.value for row in await repo.answers_of_round(world.named.id)] == ["ok"]
+    assert await repo.mark_update_processed(UpdateId(1), at(11)) is True  # not claimed

@@ -183,3 +183,36 @@ async def test_gathered_callers_are_told_when_the_writer_stops(repo: SqliteRepos
     results = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 5)
     assert all(isinstance(r, StorageError) for r in results)
     await repo.close()  # closing after the writer stopped still closes, quietly
+
+
+async def test_gathered_callers_are_never_left_waiting(repo: SqliteRepository) -> None:
+    def too_few(conn: sqlite3.Connection, items: Sequence[Any]) -> list[object]:
+        del conn
+        return list(items)[:-1]  # a bug: one result short
+
+    gather = Gather(repo._writer, too_few)
+    results = await asyncio.wait_for(
+        asyncio.gather(*(gather.submit(x) for x in range(3)), return_exceptions=True), 5
+    )
+    assert all(isinstance(r, StorageError) for r in results)
+
+
+async def test_a_write_submitted_after_gathered_ones_is_written_after_them(
+    repo: SqliteRepository,
+) -> None:
+    order: list[str] = []
+
+    def run_all(conn: sqlite3.Connection, items: Sequence[Any]) -> list[object]:
+        del conn
+        order.extend(items)
+        return list(items)
+
+    def plain(conn: sqlite3.Connection) -> None:
+        del conn
+        order.append("plain")
+
+    gather = Gather(repo._writer, run_all)
+    await asyncio.gather(
+        gather.submit("a"), repo._writer.submit(plain), gather.submit("b"), gather.submit("c")
+    )
+    assert order == ["a", "plain", "b", "c"]
