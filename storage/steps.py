@@ -5,8 +5,8 @@ inside the writer's transaction. `apply_step` does one step; `apply_known_steps`
 steps of a whole batch in three statements, because every statement costs the writer's thread a
 wait for the GIL while the event loop is busy.
 
-Anonymity is as `sessions` says: random answer ids, answer times kept to the day, and the
-session's link to its response dropped in the transaction that finishes it.
+Anonymity is as `sessions` says: random answer ids, answer times kept to the day in anonymous
+rounds, and the session's link to its response dropped in the transaction that finishes it.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def _steps_together(conn: sqlite3.Connection, items: Sequence[KnownStep]) -> boo
             return False
     rows = [
         (
-            secrets.randbits(62) + 1 if item.known.anonymous else None,
+            secrets.randbits(62) + 1,  # random in every round, as in `_insert_answer`
             item.known.response_id,
             step_id,
             value_json,
@@ -288,9 +288,7 @@ def _write_answers(
 ) -> None:
     answered_at = to_day_text(at) if session.anonymous else to_text(at)
     for step_id, value_json, detail in recorded:
-        _insert_answer(
-            conn, session.response_id, step_id, value_json, detail, answered_at, session.anonymous
-        )
+        _insert_answer(conn, session.response_id, step_id, value_json, detail, answered_at)
     for step_id in retracted:
         _retract(conn, session.response_id, step_id)
 
@@ -302,15 +300,16 @@ def _insert_answer(
     value_json: str,
     detail: str | None,
     answered_at: str,
-    anonymous: bool,
 ) -> None:
     """Insert the step's live answer, in one statement when it is the step's first answer.
 
     The unique indexes say the rest: a live answer already there (`answers_live`) is retracted
-    first, and a random id already taken (anonymous answers) is drawn again.
+    first, and a random id already taken is drawn again.
     """
     for _ in range(_INSERT_ATTEMPTS):
-        answer_id = secrets.randbits(62) + 1 if anonymous else None
+        # Random in every round: a named answer numbered after the largest id would tell when
+        # the anonymous answer holding that id was written.
+        answer_id = secrets.randbits(62) + 1
         try:
             conn.execute(
                 "INSERT INTO answers (id, response_id, step_id, value_json, detail, answered_at) "

@@ -175,3 +175,34 @@ async def test_a_re_answer_retracts_the_live_answer_first(world: World) -> None:
         )
     rows = _rows(repo.path, "SELECT value_json, retracted FROM answers ORDER BY answered_at")
     assert rows == [("1", 1), ("2", 1), ("3", 0)]
+
+
+async def test_named_ids_do_not_follow_anonymous_ones(world: World) -> None:
+    """A named response or answer numbered after the largest id would date an anonymous one."""
+    repo = world.repo
+    await _answer_and_finish(world)  # anonymous responses and answers first
+    named = await repo.start_session(world.named.id, world.participants[0], {}, 1, at(95))
+    await repo.apply_step(UpdateId(5000), named.id, {}, [AnswerWrite("q1", 1)], [], at(96))
+    path = repo.path
+    for table in ("responses", "answers"):
+        anonymous_ids = {
+            row[0]
+            for row in _rows(
+                path,
+                f"SELECT t.id FROM {table} t JOIN responses r ON r.id = "
+                f"{'t.id' if table == 'responses' else 't.response_id'} WHERE r.round_id = ?",
+                world.anonymous.id,
+            )
+        }
+        named_ids = {
+            row[0]
+            for row in _rows(
+                path,
+                f"SELECT t.id FROM {table} t JOIN responses r ON r.id = "
+                f"{'t.id' if table == 'responses' else 't.response_id'} WHERE r.round_id = ?",
+                world.named.id,
+            )
+        }
+        assert named_ids
+        assert all(isinstance(i, int) and i > 2**32 for i in named_ids), table
+        assert not {i - 1 for i in named_ids} & anonymous_ids, table
