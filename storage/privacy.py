@@ -49,7 +49,7 @@ _EXPORT = (
         "answers",
         "SELECT r.round_id, a.step_id, a.value_json, a.detail, a.answered_at, a.retracted "
         "FROM responses r JOIN answers a ON a.response_id = r.id "
-        f"WHERE r.id IN ({_LINKED_RESPONSES}) ORDER BY r.round_id, a.answered_at, a.id",
+        f"WHERE r.id IN ({_LINKED_RESPONSES}) ORDER BY r.round_id, a.answered_at, a.step_id, a.id",
     ),
     (
         "completions",

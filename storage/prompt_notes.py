@@ -29,7 +29,7 @@ class PromptNotes:
     def __init__(self, cache: SessionCache, writer: GroupCommitWriter) -> None:
         self._cache = cache
         self._writer = writer
-        self._pending: Notes = {}  # the notes of the collection queued last
+        self._open: Notes | None = None  # the notes of the collection queued, not built
         self.notes = 0  # taken so far, for benchmarks
         writer.add_collection(self)
 
@@ -39,19 +39,20 @@ class PromptNotes:
         Raises:
             StoreClosedError: the store is closing.
         """
-        if not self._pending:  # no collection open: queue one for this dict
-            pending = self._pending
-            self._writer.submit_collected(lambda: self._collect(pending))
-        self._pending[session_id] = (self._cache.prompt_shown(session_id, message_id), message_id)
+        notes = self._open
+        if notes is None:  # no collection open: queue one for a new dict
+            notes = {}
+            self._writer.submit_collected(partial(self._collect, notes))
+            self._open = notes
+        notes[session_id] = (self._cache.prompt_shown(session_id, message_id), message_id)
         self.notes += 1
 
     def seal(self) -> None:
-        if self._pending:
-            self._pending = {}  # the queued collection keeps the notes it has
+        self._open = None  # the queued collection keeps the notes it has
 
     def _collect(self, notes: Notes) -> tuple[Unit[Any], Ended] | None:
-        if notes is self._pending:
-            self._pending = {}
+        if notes is self._open:
+            self._open = None
         if not notes:
             return None
         rows = [(session_id, message_id) for session_id, (_, message_id) in notes.items()]

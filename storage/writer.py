@@ -253,27 +253,28 @@ class Gather:
     def __init__(self, writer: GroupCommitWriter, run_all: RunAll) -> None:
         self._writer = writer
         self._run_all = run_all
-        self._pending: list[_Item] = []  # the items of the collection queued last
+        self._open: list[_Item] | None = None  # the items of the collection queued, not built
         self.items = 0  # gathered so far, for benchmarks
         writer.add_collection(self)
 
     async def submit(self, item: Any, ended: Ended | None = None) -> Any:
         """Raises: StoreClosedError, StorageError: as `GroupCommitWriter.submit`."""
-        if not self._pending:  # no collection open: queue one for this list
-            pending = self._pending
-            self._writer.submit_collected(lambda: self._collect(pending))
         future = asyncio.get_running_loop().create_future()
-        self._pending.append(_Item(item, future, ended))
+        gathered = self._open
+        if gathered is None:  # no collection open: queue one for a new list
+            gathered = []
+            self._writer.submit_collected(partial(self._collect, gathered))
+            self._open = gathered
+        gathered.append(_Item(item, future, ended))
         self.items += 1
         return await future
 
     def seal(self) -> None:
-        if self._pending:
-            self._pending = []  # the queued collection keeps the items it has
+        self._open = None  # the queued collection keeps the items it has
 
     def _collect(self, gathered: list[_Item]) -> tuple[Unit[Any], Ended] | None:
-        if gathered is self._pending:
-            self._pending = []
+        if gathered is self._open:
+            self._open = None
         if not gathered:
             return None
         values = [item.value for item in gathered]
@@ -292,12 +293,10 @@ class Gather:
                     for r in results
                 ]
             )
-            # Inside the writer's own hooks: the callers still resume only after them all.
-            _deliver(gathered, outcomes, self._writer.public)
-        finally:
-            for item in gathered:  # never leave a caller waiting, whatever failed above
-                if not item.future.done():
-                    item.future.set_exception(StorageError("a gathered write was not told"))
+        except Exception as odd:  # results that are not a sequence: a bug in `run_all`
+            outcomes = [_Outcome(error=StorageError(f"gathered writes: {odd!r}")) for _ in gathered]
+        # Inside the writer's own hooks: the callers still resume only after them all.
+        _deliver(gathered, outcomes, self._writer.public)
 
 
 def _deliver(

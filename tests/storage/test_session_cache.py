@@ -276,7 +276,7 @@ async def test_a_note_taken_before_an_awaited_prompt_write_does_not_overwrite_it
     repo = world.repo
     started = await repo.start_session(world.named.id, world.participants[0], {}, 1, at(9))
     await repo.get_session(started.id)
-    repo.note_prompt_message(started.id, 11)  # written last in its batch, were it not dropped
+    repo.note_prompt_message(started.id, 11)  # taken first: written first
     await repo.set_prompt_message(started.id, 22)
     await repo.mark_update_processed(UpdateId(1), at(10))
     stored = await on_disk(world, started.id)

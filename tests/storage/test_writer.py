@@ -216,3 +216,24 @@ async def test_a_write_submitted_after_gathered_ones_is_written_after_them(
         gather.submit("a"), repo._writer.submit(plain), gather.submit("b"), gather.submit("c")
     )
     assert order == ["a", "plain", "b", "c"]
+
+
+async def test_gathered_hooks_hear_of_a_unit_that_returned_nonsense(
+    repo: SqliteRepository,
+) -> None:
+    def nonsense(conn: sqlite3.Connection, items: Sequence[Any]) -> Any:
+        del conn, items
+        return None  # a bug: not one result per item
+
+    gather = Gather(repo._writer, nonsense)
+    told: list[Exception | None] = []
+    results = await asyncio.wait_for(
+        asyncio.gather(
+            *(gather.submit(x, lambda v, e: told.append(e)) for x in range(2)),
+            return_exceptions=True,
+        ),
+        5,
+    )
+    assert all(isinstance(r, StorageError) for r in results)
+    assert len(told) == 2
+    assert all(isinstance(e, StorageError) for e in told)  # the cache would forget them
