@@ -53,6 +53,7 @@ from storage.models import (
     to_json,
 )
 from storage.repository import Repository
+from storage.session_cache import Ticket
 from storage.store import SqliteStore
 
 
@@ -316,12 +317,10 @@ class SqliteRepository(SqliteStore, Repository):
         known = self._sessions.get(session_id)
         if known is not None:
             return known
-        for _ in range(2):  # a session write that ended during the read: read it again
-            ticket = self._sessions.ticket()
-            found = await self._read(lambda conn: sessions.get_session(conn, session_id))
-            if found is None or self._sessions.is_current(ticket, [found]):
-                break
-        return self._sessions.fill(ticket, found)
+        ticket, found = await self._read_current(
+            lambda conn: [s for s in [sessions.get_session(conn, session_id)] if s]
+        )
+        return self._sessions.fill(ticket, found[0] if found else None)
 
     async def active_sessions_of(self, user_id: UserId) -> list[Session]:
         return await self._read_sessions(lambda conn: sessions.active_sessions_of(conn, user_id))
@@ -340,14 +339,21 @@ class SqliteRepository(SqliteStore, Repository):
     async def _read_sessions(
         self, query: Callable[[sqlite3.Connection], list[Session]]
     ) -> list[Session]:
-        """Sessions as read, with queued prompts on top. A session write that ended during the
+        """Sessions as read, with queued prompts on top."""
+        _, found = await self._read_current(query)
+        return [self._sessions.overlay(session) for session in found]
+
+    async def _read_current(
+        self, query: Callable[[sqlite3.Connection], list[Session]]
+    ) -> tuple[Ticket, list[Session]]:
+        """Sessions as read, and the ticket taken before. A session write that ended during the
         read (a queued prompt committed, say) may be missing from it: read again then."""
         for _ in range(3):
             ticket = self._sessions.ticket()
             found = await self._read(query)
             if self._sessions.is_current(ticket, found):
                 break
-        return [self._sessions.overlay(session) for session in found]
+        return ticket, found
 
     async def apply_step(
         self,
