@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import io
 import itertools
 import json
@@ -542,6 +543,7 @@ class Tally:
     answers: int = 0
     calls: Counter[str] = field(default_factory=Counter)
     writes: Counter[str] = field(default_factory=Counter)  # WriteStats' fields, summed
+    collections: Counter[int] = field(default_factory=Counter)  # garbage scans per generation
 
     @property
     def rates(self) -> list[float]:
@@ -559,10 +561,13 @@ async def timed_round(rig: FloorRig | BotRig, tally: Tally) -> None:
     """Open a round (not timed), then time the answers and count what they cost."""
     taps = await rig.open_round(timed=True)
     calls, writes = Counter(rig.rec.calls), asdict(rig.write_stats())
+    scans = [generation["collections"] for generation in gc.get_stats()]
     run = await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps)
     tally.runs.append(run)
     tally.answers += len(rig.users) * QUESTIONS
     tally.calls += rig.rec.calls - calls
+    for generation, stats in enumerate(gc.get_stats()):
+        tally.collections[generation] += stats["collections"] - scans[generation]
     tally.writes.update({name: n - writes[name] for name, n in asdict(rig.write_stats()).items()})
 
 
@@ -711,6 +716,10 @@ def report(results: Results, participants: int) -> None:
         f"{answers / batches:.1f} answers in {writes['requests'] / batches:.1f} units on average"
     )
     _report_cpu(floor, bot)
+    print(
+        f"garbage collections per 1,000 answers: floor {_scans(floor)}; bot {_scans(bot)} "
+        "(young, middle, full)"
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MB")
     parts = ", ".join(f"{name} {ms:.0f}" for name, ms in results.startup_ms.items())
@@ -728,6 +737,10 @@ def _report_cpu(floor: Tally, bot: Tally) -> None:
         f"{loop:,.0f}, loop not running {waiting:,.0f}, "
         f"SQLite threads' CPU {bot.per_answer_us([r.other_cpu for r in bot.runs]):,.0f})"
     )
+
+
+def _scans(tally: Tally) -> str:
+    return " / ".join(f"{tally.collections[g] / tally.answers * 1000:.1f}" for g in range(3))
 
 
 def _runs(tally: Tally) -> str:
