@@ -78,8 +78,12 @@ class SessionState:
             "language": self.language,
             "phase": self.phase,
             "cursor": self.cursor,
+            # A bare value unless there is a detail: a state is written at every answer, and
+            # one object per answer made each write slower and kept more objects alive.
             "answers": {
-                step: {"value": answer.value, "detail": answer.detail}
+                step: answer.value
+                if answer.detail is None
+                else {"value": answer.value, "detail": answer.detail}
                 for step, answer in self.answers.items()
             },
             "skipped": sorted(self.skipped),
@@ -92,10 +96,7 @@ class SessionState:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SessionState:
-        answers = {
-            StepId(step): Answer(value=_value(raw["value"]), detail=raw.get("detail"))
-            for step, raw in data.get("answers", {}).items()
-        }
+        answers = {StepId(step): _answer(raw) for step, raw in data.get("answers", {}).items()}
         return cls(
             flow_id=data["flow_id"],
             flow_version=int(data["flow_version"]),
@@ -110,6 +111,14 @@ class SessionState:
             revision=int(data.get("revision", 0)),
             outcome=data.get("outcome"),
         )
+
+
+def _answer(raw: Any) -> Answer:
+    # An answer value is never an object: an object is an answer with its detail (and every
+    # answer was one, in states written before bare values).
+    if isinstance(raw, dict):
+        return Answer(_value(raw["value"]), raw.get("detail"))
+    return Answer(_value(raw))
 
 
 def _value(raw: Any) -> AnswerValue:
