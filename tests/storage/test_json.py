@@ -27,6 +27,7 @@ def test_a_plain_value_comes_back_equal_and_reads_as_standard_json(value: object
     text = to_json(value)
     assert from_json(text) == value
     assert json.loads(text) == value
+    assert text == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, {"a": [1, math.nan]}])
