@@ -41,6 +41,10 @@ class Services:
     # repository hands back the very mapping it was given, so the next step skips decoding it.
     _states: dict[SessionId, tuple[Mapping[str, Any], SessionState]] = field(default_factory=dict)
 
+    def known_round(self, round_id: RoundId) -> Round | None:
+        """The round if this process has it already (no read, no await), else None."""
+        return self._rounds.get(round_id)
+
     async def round(self, round_id: RoundId) -> Round | None:
         known = self._rounds.get(round_id)
         if known is None:

@@ -75,12 +75,16 @@ async def drive(
     """
     flow = services.flows.get(session.state["flow_id"], session.flow_version)
     before = services.state_of(session)
-    found = await services.round(session.round_id)
-    if found is not None and is_closed(found, services.clock()) and not before.is_finished:
-        event = TimedOut(at=services.clock())  # late answers are refused, the earlier ones kept
+    found = services.known_round(session.round_id) or await services.round(session.round_id)
+    now = services.clock()
+    if found is not None and is_closed(found, now) and not before.is_finished:
+        event = TimedOut(at=now)  # late answers are refused, the earlier ones kept
     outcome = step(flow, before, event)
     anonymous = found is not None and found.anonymous
-    if await _commit(services, session, outcome, update_id, anonymous) is ApplyResult.DUPLICATE:
+    if (
+        await _commit(services, session, outcome, update_id, anonymous, now)
+        is ApplyResult.DUPLICATE
+    ):
         log.info("update %s was handled before: nothing changes", update_id)
         return Shown(duplicate=True)
     presenter = Presenter(services, bot, flow, session, before, outcome, via_button, on_screen)
@@ -93,13 +97,14 @@ async def _commit(
     outcome: Outcome,
     update_id: int | None,
     anonymous: bool,
+    now: datetime,
 ) -> ApplyResult:
     """State, answers and update_id in one transaction (a finished session only notes the id)."""
     known_update = UpdateId(update_id) if update_id is not None else None
     if not session.is_active:
         if known_update is None:
             return ApplyResult.APPLIED
-        fresh = await services.repo.mark_update_processed(known_update, services.clock())
+        fresh = await services.repo.mark_update_processed(known_update, now)
         return ApplyResult.APPLIED if fresh else ApplyResult.DUPLICATE
     status = _status_of(outcome, session)
     state = outcome.state
@@ -117,7 +122,7 @@ async def _commit(
             if isinstance(e, RecordAnswer)
         ],
         [e.step for e in outcome.effects if isinstance(e, RetractAnswer)],
-        services.clock(),
+        now,
         status=status,
     )
     if result is ApplyResult.APPLIED and status == "active":
@@ -138,7 +143,7 @@ def _status_of(outcome: Outcome, session: Session) -> SessionStatus:
     return session.status
 
 
-@dataclass
+@dataclass(slots=True)
 class Presenter:
     """Turns one outcome's effects into Telegram calls, after the commit."""
 
@@ -164,6 +169,8 @@ class Presenter:
         prompt = self.on_screen if self.on_screen is not None else self.session.prompt_message_id
         settled = False
         for effect in self.outcome.effects:
+            if type(effect) in _STORED_ONLY:  # nearly every step has one: no call for it
+                continue
             if not settled and prompt is not None and _moves_on(effect):
                 await self._settle(prompt)
                 settled = True
@@ -195,8 +202,6 @@ class Presenter:
                 await self._say(effect)
             case Stale():
                 self.shown.toast = self.t("This question is no longer current.")
-            case RecordAnswer() | RetractAnswer():
-                pass
         return prompt
 
     async def _say(self, say: Say) -> None:
@@ -237,6 +242,10 @@ class Presenter:
             return None
         self.shown.sent.append(message.message_id)
         return message.message_id
+
+
+# Effects the commit has carried out: there is nothing to show for them.
+_STORED_ONLY = frozenset({RecordAnswer, RetractAnswer})
 
 
 def _moves_on(effect: Effect) -> bool:

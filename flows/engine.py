@@ -313,9 +313,10 @@ def _skip(flow: Flow, state: SessionState, current: Step) -> Outcome:
 
 
 def _with_answer(state: SessionState, step_id: StepId, answer: Answer) -> SessionState:
+    skipped = state.skipped
     return state.evolve(
         answers={**state.answers, step_id: answer},
-        skipped=state.skipped - {step_id},
+        skipped=skipped - {step_id} if step_id in skipped else skipped,
         selected=(),
         pending=None,
         phase="asking",
