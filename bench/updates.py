@@ -733,7 +733,7 @@ def report(results: Results, participants: int, *, yielding: bool) -> None:
     _report_cpu(floor, bot)
     print(
         f"garbage collections per 1,000 answers: floor {_scans(floor)}; bot {_scans(bot)} "
-        "(young, middle, full)"
+        "(young, middle, full; the floor runs in the bot's process, under the same settings)"
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MB")
@@ -789,6 +789,7 @@ def main(argv: Sequence[str]) -> None:
             _env_file=None,  # pydantic-settings' init-only option: ignore any .env here
             bot_token=SecretStr(TOKEN),
             database_path=Path(tmp) / "bilan.db",
+            sqlite_synchronous="FULL",  # as printed, whatever the environment says
             rate_limiter=False,
             flows_dir=flows_dir,
         )

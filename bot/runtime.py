@@ -12,7 +12,7 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -51,34 +51,68 @@ async def opened_services(settings: Settings) -> AsyncIterator[Services]:
         raise StartupError(f"database: {error}") from error
     except FlowError as error:
         raise StartupError(f"flows: {error}") from error
-    # The database writer's thread needs the GIL back after each SQLite statement; with
-    # Python's default 5 ms slices, each one can wait 5 ms while the event loop is busy, and a
-    # commit that everyone awaits takes as long as a whole turn of answers. The setting is the
-    # process's: it holds while the services are open.
-    slice_before = sys.getswitchinterval()
-    sys.setswitchinterval(GIL_SLICE_SECONDS)
-    # Each answer keeps a few new objects alive until the participant's next answer (the state
-    # in the session cache), and 70 answers in flight keep theirs across their commit: at
-    # Python's default, a scan of young objects ran every 40 answers and found nothing to free,
-    # and the full scans walked everything loaded at start. The flows, schemas and libraries
-    # loaded so far live as long as the process: frozen, no scan walks them again.
-    thresholds_before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *thresholds_before[1:])
-    try:
-        services = Services(settings, repo, flows)
+    with _tuned_process():
         try:
-            await flows.register(repo, services.clock())
-        except FlowConflictError as error:  # a flow changed without a new version
-            raise StartupError(f"flows: {error}") from error
-        yield services
-    finally:
-        try:
-            await repo.close()
+            services = Services(settings, repo, flows)
+            try:
+                await flows.register(repo, services.clock())
+            except FlowConflictError as error:  # a flow changed without a new version
+                raise StartupError(f"flows: {error}") from error
+            yield services
         finally:
-            sys.setswitchinterval(slice_before)
-            gc.set_threshold(*thresholds_before)
+            await repo.close()
+
+
+class _ProcessTuning:
+    """The process-wide settings the services run under, set by the first of the services open
+    in this process and given back by the last to close (tests and the demo open several)."""
+
+    def __init__(self) -> None:
+        self.users = 0
+        self.slice_before = 0.0
+        self.thresholds_before: tuple[int, int, int] = (0, 0, 0)
+        self.was_frozen = False
+
+    def enter(self) -> None:
+        self.users += 1
+        if self.users > 1:
+            return
+        # The database writer's thread needs the GIL back after each SQLite statement; with
+        # Python's default 5 ms slices, each one can wait 5 ms while the event loop is busy,
+        # and a commit that everyone awaits takes as long as a whole turn of answers.
+        self.slice_before = sys.getswitchinterval()
+        sys.setswitchinterval(GIL_SLICE_SECONDS)
+        # Each answer keeps a few new objects alive until the participant's next answer (the
+        # state in the session cache), and 70 answers in flight keep theirs across their
+        # commit: at Python's default, a scan of young objects ran every 40 answers and found
+        # nothing to free, and the full scans walked everything loaded at start. What is loaded
+        # so far (flows, schemas, libraries) lives as long as the process: frozen, no scan
+        # walks it again.
+        self.thresholds_before = gc.get_threshold()
+        self.was_frozen = gc.get_freeze_count() > 0
+        gc.freeze()
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *self.thresholds_before[1:])
+
+    def leave(self) -> None:
+        self.users -= 1
+        if self.users > 0:
+            return
+        sys.setswitchinterval(self.slice_before)
+        gc.set_threshold(*self.thresholds_before)
+        if not self.was_frozen:  # whoever froze objects before us keeps them frozen
             gc.unfreeze()
+
+
+_TUNING = _ProcessTuning()
+
+
+@contextlib.contextmanager
+def _tuned_process() -> Iterator[None]:
+    _TUNING.enter()
+    try:
+        yield
+    finally:
+        _TUNING.leave()
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:

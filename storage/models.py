@@ -235,8 +235,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 _C_ENCODE = (
     None
     if c_make_encoder is None
-    # No markers: nothing written here holds itself, and shared markers could be left
-    # half-filled by a value refused midway.
+    # No markers, which one encoder would share across calls and a value refused midway could
+    # leave half-filled: a value holding itself ends in RecursionError, told as ValueError.
     else c_make_encoder(
         None, _ENCODER.default, encode_basestring, None, ":", ",", False, False, False
     )
@@ -247,7 +247,12 @@ def to_json(value: Any) -> str:
     """Raises: ValueError, TypeError: `value` is not plain JSON (NaN included)."""
     if _C_ENCODE is None:
         return _ENCODER.encode(value)
-    return "".join(_C_ENCODE(value, 0))
+    try:
+        return "".join(_C_ENCODE(value, 0))
+    except RecursionError as error:  # what the markers would have caught, or nesting too deep
+        raise ValueError(
+            f"cannot write JSON nested this deep, or holding itself: {error}"
+        ) from error
 
 
 def from_json(text: str) -> Any:

@@ -40,3 +40,10 @@ def test_nan_and_infinity_are_refused(bad: object) -> None:
 def test_what_json_cannot_say_is_refused(bad: object) -> None:
     with pytest.raises(TypeError):
         to_json(bad)
+
+
+def test_a_value_holding_itself_is_refused() -> None:
+    looped: list[object] = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match="holding itself"):
+        to_json(looped)
