@@ -12,7 +12,7 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -51,7 +51,7 @@ async def opened_services(settings: Settings) -> AsyncIterator[Services]:
         raise StartupError(f"database: {error}") from error
     except FlowError as error:
         raise StartupError(f"flows: {error}") from error
-    with _tuned_process():
+    with _TUNING:
         try:
             services = Services(settings, repo, flows)
             try:
@@ -73,7 +73,7 @@ class _ProcessTuning:
         self.thresholds_before: tuple[int, int, int] = (0, 0, 0)
         self.was_frozen = False
 
-    def enter(self) -> None:
+    def __enter__(self) -> None:
         self.users += 1
         if self.users > 1:
             return
@@ -93,7 +93,7 @@ class _ProcessTuning:
         gc.freeze()
         gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *self.thresholds_before[1:])
 
-    def leave(self) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.users -= 1
         if self.users > 0:
             return
@@ -104,15 +104,6 @@ class _ProcessTuning:
 
 
 _TUNING = _ProcessTuning()
-
-
-@contextlib.contextmanager
-def _tuned_process() -> Iterator[None]:
-    _TUNING.enter()
-    try:
-        yield
-    finally:
-        _TUNING.leave()
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
