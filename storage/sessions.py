@@ -13,11 +13,11 @@ that nothing in the database joins an anonymous answer to a person.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
+from storage import random_ids
 from storage.errors import (
     NotFoundError,
     RoundClosedError,
@@ -175,6 +175,6 @@ def live_answers(conn: sqlite3.Connection, session_id: SessionId) -> dict[str, A
 
 def _random_id(conn: sqlite3.Connection, table: str) -> int:
     while True:
-        candidate = secrets.randbits(62) + 1
+        candidate = random_ids.random_id()
         if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:
             return candidate

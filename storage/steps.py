@@ -11,13 +11,13 @@ rounds, and the session's link to its response dropped in the transaction that f
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from storage import random_ids
 from storage.errors import ConstraintError, NotFoundError, SessionFinishedError
 from storage.models import (
     UNCHANGED,
@@ -167,7 +167,7 @@ def _steps_together(conn: sqlite3.Connection, items: Sequence[KnownStep]) -> boo
             return False
     rows = [
         (
-            secrets.randbits(62) + 1,  # random in every round, as in `_insert_answer`
+            random_ids.random_id(),  # random in every round, as in `_insert_answer`
             item.known.response_id,
             step_id,
             value_json,
@@ -309,7 +309,7 @@ def _insert_answer(
     for _ in range(_INSERT_ATTEMPTS):
         # Random in every round: a named answer numbered after the largest id would tell when
         # the anonymous answer holding that id was written.
-        answer_id = secrets.randbits(62) + 1
+        answer_id = random_ids.random_id()
         try:
             conn.execute(
                 "INSERT INTO answers (id, response_id, step_id, value_json, detail, answered_at) "
