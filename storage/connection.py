@@ -1,8 +1,8 @@
 """Opening SQLite connections with the project's settings, and running work on their thread.
 
-Rule: this is the only module that touches aiosqlite's internals, and it touches two: running
-a plain function on the connection's own thread, and waiting for that thread after a failed
-open. aiosqlite's public calls cost one
+Rule: this is the only module that touches aiosqlite's internals, and it touches three: running
+a plain function on the connection's own thread (awaited, or started from plain code), and
+waiting for that thread after a failed open. aiosqlite's public calls cost one
 thread round trip per statement (about 80 µs); a group commit of 70 steps runs about 350
 statements, so the round trips alone would cap throughput near the disk's single-commit rate.
 Running the whole batch in one trip keeps the cost at one fsync per batch.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Literal, TypeVar, cast, get_args
 
@@ -34,6 +35,25 @@ async def run_sync(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection]
     # aiosqlite leaves `_execute` unannotated; it is what all its public methods call.
     result: T = await db._execute(work, raw)  # type: ignore[no-untyped-call]
     return result
+
+
+def start_sync(
+    db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]
+) -> asyncio.Future[T]:
+    """Start `work(connection)` on `db`'s thread now; the future gets its result.
+
+    `run_sync` starts the work when its coroutine runs; this starts it from plain code, so that
+    the group-commit writer can send a batch while the callers that filled it are still running.
+
+    Raises:
+        ValueError: the connection is closed (as aiosqlite's own calls raise).
+    """
+    raw = db._connection
+    if not db._running or raw is None:
+        raise ValueError("Connection closed")
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    db._tx.put_nowait((future, partial(work, raw)))  # what `_execute` does, without the await
+    return future
 
 
 def check_synchronous(value: str) -> Synchronous:

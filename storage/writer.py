@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -27,7 +28,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import aiosqlite
 
-from storage.connection import run_sync
+from storage.connection import start_sync
 from storage.errors import StorageError, StoreClosedError, translate
 from storage.models import WriteStats
 
@@ -38,6 +39,9 @@ Unit = Callable[[sqlite3.Connection], T]
 # Enough for every participant of several cohorts at once; a bound keeps one batch's latency
 # (and the time the write lock is held) in check.
 MAX_BATCH = 512
+# Callers woken together by one commit, from which the writer splits them into two groups. A few
+# callers are no convoy: they keep meeting in one batch, as concurrent writes do.
+SPLIT_FROM = 16
 
 
 # Told what a unit did once its batch is over, on the event loop, before any caller resumes and
@@ -80,7 +84,14 @@ RunAll = Callable[[sqlite3.Connection, Sequence[Any]], Sequence[Any]]
 
 
 class GroupCommitWriter:
-    """The single writer of a store; `submit` is the only way to write."""
+    """The single writer of a store; `submit` is the only way to write.
+
+    A batch starts when the writer is free and its task gets a turn of the loop, or, after a
+    batch of many callers, as soon as half as many wait (`_arrived`). The many callers a commit
+    wakes together would otherwise stay together: the task's turn comes after all of them have
+    run, so the next batch took them all again, and the loop idled through every commit.
+    Starting at half splits them in two groups, one committing while the other runs.
+    """
 
     def __init__(
         self, db: aiosqlite.Connection, path: Path, on_stop: Callable[[], None] | None = None
@@ -88,8 +99,13 @@ class GroupCommitWriter:
         self._db = db
         self._path = path
         self._on_stop = on_stop  # the writer died: a batch in flight may still commit
-        self._queue: asyncio.Queue[_Request[Any] | Collect | None] = asyncio.Queue()
+        self._queue: deque[_Request[Any] | Collect] = deque()
+        self._flight: _Flight | None = None  # the batch on the connection's thread
+        self._wake: asyncio.Future[None] | None = None  # the idle task waits on it
+        self._waiting = 0  # callers that arrived since the last batch started
+        self._last_batch = 0  # callers in the last batch started
         self._closing = False
+        self._stopped = False
         self._counters = _Counters()
         self._collections: list[Collection] = []
         self._task = asyncio.create_task(self._run(), name="storage-writer")
@@ -109,11 +125,11 @@ class GroupCommitWriter:
             StoreClosedError: the store is closing.
             StorageError: the unit, or the commit holding it, failed; nothing of it is stored.
         """
-        if self._closing or self._task.done():
-            raise StoreClosedError("storage is closed: no more writes")
+        self._check_open()
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._seal_collections()
-        self._queue.put_nowait(_Request(unit, future, ended))
+        self._queue.append(_Request(unit, future, ended))
+        self._arrived()
         return await future
 
     def submit_later(self, unit: Unit[Any], ended: Ended | None = None) -> None:
@@ -122,11 +138,11 @@ class GroupCommitWriter:
         Raises:
             StoreClosedError: the store is closing.
         """
-        if self._closing or self._task.done():
-            raise StoreClosedError("storage is closed: no more writes")
+        self._check_open()
         self._seal_collections()
-        self._queue.put_nowait(_Request(unit, None, ended))
+        self._queue.append(_Request(unit, None, ended))
         self._counters.queued += 1
+        self._poke()
 
     def submit_collected(self, collect: Collect) -> None:
         """Queue a write whose unit `collect` builds when its batch leaves.
@@ -140,27 +156,64 @@ class GroupCommitWriter:
         Raises:
             StoreClosedError: the store is closing.
         """
-        if self._closing or self._task.done():
-            raise StoreClosedError("storage is closed: no more writes")
-        self._queue.put_nowait(collect)
+        self._check_open()
+        self._queue.append(collect)
         self._counters.queued += 1
+        self._poke()
 
     def add_collection(self, collection: Collection) -> None:
         """Have `collection` sealed whenever another write is submitted."""
         self._collections.append(collection)
 
+    def _check_open(self) -> None:
+        if self._closing or self._stopped or self._task.done():
+            raise StoreClosedError("storage is closed: no more writes")
+
     def _seal_collections(self) -> None:
         for collection in self._collections:
             collection.seal()
+
+    def _arrived(self) -> None:
+        """A caller waits for the next batch: start it now if half the last one's callers do."""
+        self._waiting += 1
+        if (
+            self._flight is None
+            and not self._stopped
+            and self._last_batch >= SPLIT_FROM
+            and self._waiting * 2 >= self._last_batch
+        ):
+            self._start()
+        else:
+            self._poke()
+
+    def _poke(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    def _start(self) -> None:
+        """Send what is queued to the connection's thread, as one batch, at once."""
+        batch: list[_Request[Any]] = []
+        while self._queue and len(batch) < MAX_BATCH:
+            _take(self._queue.popleft(), batch)
+        if not batch:  # only collections with nothing left to write
+            return
+        self._last_batch, self._waiting = self._waiting, 0
+        units = [request.unit for request in batch]
+        try:
+            done = start_sync(self._db, partial(run_batch, units=units))
+        except Exception as error:  # the connection is closed: this batch is lost
+            done = asyncio.get_running_loop().create_future()
+            done.set_exception(error)
+        self._flight = _Flight(batch, done)
+        self._poke()
 
     async def close(self) -> None:
         """Finish every queued write, then stop.
 
         A writer that stopped earlier does not make closing fail: its callers were told then.
         """
-        if not self._closing:
-            self._closing = True
-            self._queue.put_nowait(None)
+        self._closing = True
+        self._poke()
         await asyncio.wait([self._task])
         if self._task.cancelled():
             log.error("the storage writer had been cancelled")
@@ -168,44 +221,33 @@ class GroupCommitWriter:
             log.error("the storage writer had stopped", exc_info=error)
 
     async def _run(self) -> None:
-        batch: list[_Request[Any]] = []
         try:
             while True:
-                first = await self._queue.get()
-                if first is None:
-                    return
-                _take(first, batch)
+                if self._flight is None:
+                    if self._queue:
+                        self._start()
+                        continue
+                    if self._closing:
+                        return
+                    self._wake = asyncio.get_running_loop().create_future()
+                    await self._wake
+                    continue
                 # No turn of the loop to wait for more: while this batch commits, the next one
-                # gathers. Waiting would line every caller up behind each commit, and the loop
-                # would idle through it.
-                stop = self._drain(batch)
-                if batch:
-                    await self._commit(batch)
-                batch = []
-                if stop:
-                    return
+                # gathers. Waiting would line every caller up behind each commit.
+                await self._finish(self._flight)
         except BaseException as error:
-            self._fail_all(batch, error)
+            self._fail_all(error)
             raise
 
-    def _drain(self, batch: list[_Request[Any]]) -> bool:
-        """Add what is queued to the batch, in order; True if the writer is to stop after it."""
-        while len(batch) < MAX_BATCH and not self._queue.empty():
-            item = self._queue.get_nowait()
-            if item is None:
-                return True
-            _take(item, batch)
-        return False
-
-    async def _commit(self, batch: list[_Request[Any]]) -> None:
-        units = [request.unit for request in batch]
+    async def _finish(self, flight: _Flight) -> None:
         try:
-            outcomes = await run_sync(self._db, partial(run_batch, units=units))
+            outcomes = await flight.done
         except Exception as error:  # the connection itself failed: this batch is lost
-            outcomes = [_Outcome(error=error) for _ in batch]
+            outcomes = [_Outcome(error=error) for _ in flight.batch]
+        self._flight = None
         self._counters.batches += 1
-        self._counters.requests += len(batch)
-        _deliver(batch, outcomes, self.public)
+        self._counters.requests += len(flight.batch)
+        _deliver(flight.batch, outcomes, self.public)
 
     def public(self, error: Exception) -> Exception:
         """`error` as callers see it: SQLite's errors in the store's own words."""
@@ -215,15 +257,15 @@ class GroupCommitWriter:
             return public
         return error
 
-    def _fail_all(self, batch: Sequence[_Request[Any]], error: BaseException) -> None:
+    def _fail_all(self, error: BaseException) -> None:
         """Never leave a caller waiting forever if the writer itself dies."""
+        self._stopped = True
         if self._on_stop is not None:
             self._on_stop()
-        pending = list(batch)
-        while not self._queue.empty():
-            request = self._queue.get_nowait()
-            if request is not None:
-                _take(request, pending)
+        pending = list(self._flight.batch) if self._flight is not None else []
+        self._flight = None
+        while self._queue:
+            _take(self._queue.popleft(), pending)
         for request in pending:
             if request.ended is not None:
                 with contextlib.suppress(Exception):
@@ -231,6 +273,12 @@ class GroupCommitWriter:
             if request.future is not None and not request.future.done():
                 failure = StorageError(f"storage writer stopped: {error!r}")
                 request.future.set_exception(failure)
+
+
+@dataclass(slots=True)
+class _Flight:
+    batch: list[_Request[Any]]
+    done: asyncio.Future[list[_Outcome]]
 
 
 @dataclass(slots=True)
@@ -267,6 +315,7 @@ class Gather:
             self._open = gathered
         gathered.append(_Item(item, future, ended))
         self.items += 1
+        self._writer._arrived()
         return await future
 
     def seal(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from storage import SqliteRepository, StorageError, UserId, open_repository
+from storage import SqliteRepository, StorageError, UserId, open_repository, writer
 from storage.writer import Gather, run_batch
 from tests.storage.conftest import at
 
@@ -237,3 +237,40 @@ async def test_gathered_hooks_hear_of_a_unit_that_returned_nonsense(
     assert all(isinstance(r, StorageError) for r in results)
     assert len(told) == 2
     assert all(isinstance(e, StorageError) for e in told)  # the cache would forget them
+
+
+async def _two_writes_each(repo: SqliteRepository, callers: int) -> None:
+    def unit(conn: sqlite3.Connection) -> None:
+        conn.execute("SELECT 1")
+
+    async def caller() -> None:
+        await repo._writer.submit(unit)
+        await repo._writer.submit(unit)
+
+    await asyncio.gather(*(caller() for _ in range(callers)))
+
+
+@pytest.mark.parametrize(
+    ("callers", "batches"),
+    [
+        # Woken together by the first commit, they would all meet in the next one again, and
+        # the event loop would idle while it runs: half of them start it, the others follow.
+        (40, [40, 20, 20]),
+        (10, [10, 10]),  # a few are no convoy: they stay together
+    ],
+)
+async def test_callers_woken_together_by_a_commit_are_split_in_two(
+    repo: SqliteRepository,
+    monkeypatch: pytest.MonkeyPatch,
+    callers: int,
+    batches: list[int],
+) -> None:
+    sizes: list[int] = []
+
+    def recording(conn: sqlite3.Connection, units: Sequence[Any]) -> list[Any]:
+        sizes.append(len(units))
+        return run_batch(conn, units)
+
+    monkeypatch.setattr(writer, "run_batch", recording)
+    await _two_writes_each(repo, callers)
+    assert sizes == batches
