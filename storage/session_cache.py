@@ -5,6 +5,7 @@ committed. That is safe because this process is the database's only writer (the 
 refuses a second one): every change goes through the repository, which tells the cache.
 
 - A step of a cached session (`stepped`) updates the entry once its commit is on disk.
+- A session started is kept: its write inserts rows and changes no other session.
 - Any other write empties the cache: a facilitator's action is rare, and working out which
   sessions it touched would be a second copy of the SQL.
 - A read fills the cache only if no write that could change what it read ended while it ran:
@@ -87,6 +88,18 @@ class SessionCache:
             self.written()
         self._sessions[session.id] = session
         return session
+
+    def started(self, session: Session) -> None:
+        """`session` was started, or found already started, by a write now committed.
+
+        Starting one inserts it and its response and changes no other session: the others stay.
+        """
+        self._session_changed(session.id)  # voids the reads in flight that return it
+        if self._disabled or not session.is_active:
+            return
+        if len(self._sessions) >= MAX_SESSIONS:
+            self.written()
+        self._sessions[session.id] = self.overlay(session)
 
     def overlay(self, session: Session) -> Session:
         """`session` as read, with the prompt id whose write is still queued, if any."""

@@ -307,10 +307,18 @@ class SqliteRepository(SqliteStore, Repository):
         at: datetime,
     ) -> Session:
         state_json = to_json(state)
-        return await self._write(
+
+        def ended(started: Session | None, error: Exception | None) -> None:
+            if error is not None or started is None:
+                self._sessions.written()
+            else:  # it inserts a session and its response, and changes no other session
+                self._sessions.started(started)
+
+        return await self._writer.submit(
             lambda conn: sessions.start_session(
                 conn, round_id, user_id, state_json, flow_version, at
-            )
+            ),
+            ended,
         )
 
     async def get_session(self, session_id: SessionId) -> Session | None:

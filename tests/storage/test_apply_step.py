@@ -236,7 +236,7 @@ async def test_a_step_that_knows_its_session_wrongly_reads_it_and_keeps_the_trut
 
 
 async def _known_sessions(world: World) -> list[Session]:
-    """A session of each participant in each round, read and stepped once: the repository
+    """A session of each participant in each round, started and stepped once: the repository
     knows them, so their next plain steps are gathered into one unit per batch."""
     repo = world.repo
     started = [
@@ -244,8 +244,6 @@ async def _known_sessions(world: World) -> list[Session]:
         for round_ in (world.named, world.anonymous)
         for user in world.participants
     ]
-    for session in started:  # read once every start is over: a start empties the cache
-        await repo.get_session(session.id)
     for session in started:
         await repo.apply_step(None, session.id, {"n": 0}, [], [], at(9))
     return started

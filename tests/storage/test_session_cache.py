@@ -10,6 +10,7 @@ from pathlib import Path
 
 from storage import (
     AnswerWrite,
+    RoundClosedError,
     RoundId,
     Session,
     SessionFinishedError,
@@ -84,6 +85,34 @@ async def test_a_failed_step_leaves_nothing_stale(world: World) -> None:
     with contextlib.suppress(SessionFinishedError):
         await repo.apply_step(UpdateId(2), started.id, {"late": True}, [], [], at(11))
     assert await repo.get_session(started.id) == await on_disk(world, started.id)
+
+
+async def test_a_started_session_is_kept_and_keeps_the_others(world: World) -> None:
+    """A cohort's participants start one after another: nobody's next answer reads the disk."""
+    repo = world.repo
+    first = await repo.start_session(world.named.id, world.participants[0], {"n": 0}, 1, at(9))
+    await repo.apply_step(UpdateId(1), first.id, {"n": 1}, [], [], at(10))
+    second = await repo.start_session(world.named.id, world.participants[1], {"n": 0}, 1, at(11))
+    again = await repo.start_session(world.named.id, world.participants[1], {"n": 5}, 1, at(12))
+    assert again == second  # found already started: the stored one, unchanged
+    reads = repo.reads
+    cached_first, cached_second = (
+        await repo.get_session(first.id),
+        await repo.get_session(second.id),
+    )
+    assert repo.reads == reads
+    assert cached_first == await on_disk(world, first.id)
+    assert cached_first is not None
+    assert cached_first.state == {"n": 1}
+    assert cached_second == await on_disk(world, second.id) == second
+
+
+async def test_a_session_started_in_a_closed_round_leaves_nothing_cached(world: World) -> None:
+    repo = world.repo
+    await repo.close_round(world.named.id, at(9))
+    with contextlib.suppress(RoundClosedError):
+        await repo.start_session(world.named.id, world.participants[0], {}, 1, at(10))
+    assert await repo.session_of(world.named.id, world.participants[0]) is None
 
 
 async def test_any_other_write_drops_what_was_cached(world: World) -> None:
