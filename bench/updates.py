@@ -723,7 +723,7 @@ def report(results: Results, participants: int, *, yielding: bool) -> None:
     )
     print(
         f"  {writes['gathered'] / answers:.2f} of the awaited ones gathered: a commit writes its "
-        "plain steps in 3 statements, its queued ids in 1"
+        "steps of known sessions in 3 statements (3 more when some finish), its queued ids in 1"
     )
     batches = max(1, writes["batches"])
     print(

@@ -196,7 +196,7 @@ class WriteStats:
     batches: int
     requests: int  # units run, a gathered or collected one counting once
     queued: int = 0  # of the requests, those nobody waited for (`submit_later`, collections)
-    gathered: int = 0  # awaited writes run together in gathered units (plain steps)
+    gathered: int = 0  # awaited writes run together in gathered units (known sessions' steps)
     noted: int = 0  # prompt notes, written together at the end of their batch
 
 

@@ -387,14 +387,10 @@ class SqliteRepository(SqliteStore, Repository):
             if applied.result is ApplyResult.APPLIED:
                 self._sessions.stepped(session_id, new_state, status, prompt_message_id, at)
 
-        if (
-            known is not None
-            and status == "active"
-            and not dropped
-            and prompt_message_id is UNCHANGED
-        ):
-            # The common step: run with the batch's other steps, in a few statements for all.
-            item = steps.KnownStep(update_id, session_id, state_json, encoded, at, known)
+        if known is not None and not dropped and prompt_message_id is UNCHANGED:
+            # The common step, and the last one: run with the batch's other steps, in a few
+            # statements for all.
+            item = steps.KnownStep(update_id, session_id, state_json, encoded, at, known, status)
             applied: steps.Applied = await self._known_steps.submit(item, ended)
             return applied.result
         applied = await self._writer.submit(

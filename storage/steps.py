@@ -1,9 +1,9 @@
 """SQL of a session's steps: its state, its answers and the update they came from, together.
 
 Rule: as in `sessions`, functions take a `sqlite3.Connection` and run on the writer's thread,
-inside the writer's transaction. `apply_step` does one step; `apply_known_steps` does the plain
-steps of a whole batch in three statements, because every statement costs the writer's thread a
-wait for the GIL while the event loop is busy.
+inside the writer's transaction. `apply_step` does one step; `apply_known_steps` does the steps
+of known sessions of a whole batch in three statements (three more when some finish), because
+every statement costs the writer's thread a wait for the GIL while the event loop is busy.
 
 Anonymity is as `sessions` says: random answer ids, answer times kept to the day in anonymous
 rounds, and the session's link to its response dropped in the transaction that finishes it.
@@ -109,8 +109,8 @@ def apply_step(
 
 @dataclass(frozen=True, slots=True)
 class KnownStep:
-    """A step that `apply_known_steps` may run with others: its session is known, stays
-    active, and nothing is retracted."""
+    """A step that `apply_known_steps` may run with others: its session is known and nothing
+    is retracted. `status` is the session's after it: a step that finishes it is one too."""
 
     update_id: UpdateId | None
     session_id: SessionId
@@ -118,6 +118,7 @@ class KnownStep:
     recorded: Sequence[EncodedAnswer]
     at: datetime
     known: KnownSession
+    status: SessionStatus = "active"
 
 
 # Rows per statement: at most 9 parameters a row stays under SQLite's oldest limit of 999.
@@ -127,7 +128,8 @@ _ROWS_PER_STATEMENT = 100
 def apply_known_steps(
     conn: sqlite3.Connection, items: Sequence[KnownStep]
 ) -> list[Applied | Exception]:
-    """Steps of many sessions in three statements per 100 (update ids, sessions, answers).
+    """Steps of many sessions in three statements per 100 (update ids, sessions, answers), and
+    three more for the steps that finish their session (sessions, completions, responses).
 
     If any of them is not plain (an update seen before, a session no longer as known, an answer
     given before, two steps of one session), all are undone and run one by one, each failing
@@ -162,8 +164,13 @@ def _steps_together(conn: sqlite3.Connection, items: Sequence[KnownStep]) -> boo
         )
         if cursor.rowcount != len(chunk):
             return False
-    for chunk in _chunks(items):
+    going_on = [item for item in items if item.status == "active"]
+    for chunk in _chunks(going_on):
         if not _write_known_sessions(conn, chunk, times):
+            return False
+    finishing = [item for item in items if item.status != "active"]
+    for chunk in _chunks(finishing):
+        if not _finish_known_sessions(conn, chunk, times):
             return False
     rows = [
         (
@@ -214,6 +221,78 @@ def _write_known_sessions(
     return cursor.rowcount == len(chunk)
 
 
+def _finish_known_sessions(
+    conn: sqlite3.Connection, chunk: Sequence[KnownStep], times: dict[int, str]
+) -> bool:
+    """As `_write_session` and `_finish` for each finishing step; False if a session is not
+    (anymore) as known and active."""
+    cases = " ".join("WHEN ? THEN ?" for _ in chunk)
+    cursor = conn.execute(
+        f"UPDATE sessions SET state_json = CASE id {cases} END, updated_at = CASE id {cases} END, "
+        f"finished_at = CASE id {cases} END, status = CASE id {cases} END, "
+        # the scrub drops the one link of an anonymous session
+        f"response_id = CASE id {cases} END "
+        f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND status = 'active' "
+        f"AND (id, round_id, user_id, response_id) IN (VALUES {_marks(len(chunk), 4)})",
+        [
+            *(value for item in chunk for value in (item.session_id, item.state_json)),
+            *(value for item in chunk for value in (item.session_id, times[id(item)])),
+            *(value for item in chunk for value in (item.session_id, times[id(item)])),
+            *(value for item in chunk for value in (item.session_id, item.status)),
+            *(
+                value
+                for item in chunk
+                for value in (
+                    item.session_id,
+                    None if item.known.anonymous else item.known.response_id,
+                )
+            ),
+            *(item.session_id for item in chunk),
+            *(
+                value
+                for item in chunk
+                for value in (
+                    item.session_id,
+                    item.known.round_id,
+                    item.known.user_id,
+                    item.known.response_id,
+                )
+            ),
+        ],
+    )
+    if cursor.rowcount != len(chunk):
+        return False
+    conn.execute(
+        "INSERT INTO completions (round_id, user_id, status, completed_at) VALUES "
+        + _marks(len(chunk), 4),
+        [
+            value
+            for item in chunk
+            for value in (item.known.round_id, item.known.user_id, item.status, times[id(item)])
+        ],
+    )
+    submitted = [item for item in chunk if item.status == "submitted"]
+    if submitted:
+        # An exact submit time would match the session's finished_at: keep the day only.
+        cases = " ".join("WHEN ? THEN ?" for _ in submitted)
+        conn.execute(
+            f"UPDATE responses SET submitted_at = CASE id {cases} END "
+            f"WHERE id IN ({', '.join('?' for _ in submitted)})",
+            [
+                *(
+                    value
+                    for item in submitted
+                    for value in (
+                        item.known.response_id,
+                        day_of_text(times[id(item)]) if item.known.anonymous else times[id(item)],
+                    )
+                ),
+                *(item.known.response_id for item in submitted),
+            ],
+        )
+    return True
+
+
 def _step_alone(conn: sqlite3.Connection, item: KnownStep) -> Applied | Exception:
     conn.execute("SAVEPOINT step")
     try:
@@ -225,7 +304,7 @@ def _step_alone(conn: sqlite3.Connection, item: KnownStep) -> Applied | Exceptio
             item.recorded,
             [],
             item.at,
-            "active",
+            item.status,
             UNCHANGED,
             item.known,
         )

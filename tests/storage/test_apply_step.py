@@ -237,7 +237,7 @@ async def test_a_step_that_knows_its_session_wrongly_reads_it_and_keeps_the_trut
 
 async def _known_sessions(world: World) -> list[Session]:
     """A session of each participant in each round, started and stepped once: the repository
-    knows them, so their next plain steps are gathered into one unit per batch."""
+    knows them, so their next steps are gathered into one unit per batch."""
     repo = world.repo
     started = [
         await repo.start_session(round_.id, user, {}, 1, at(9))
@@ -378,3 +378,130 @@ async def test_a_bad_value_among_gathered_steps_fails_only_its_own_step(world: W
     assert results[1] is ApplyResult.APPLIED
     assert [row.value for row in await repo.answers_of_round(world.named.id)] == ["ok"]
     assert await repo.mark_update_processed(UpdateId(1), at(11)) is True  # not claimed
+
+
+async def test_finishing_steps_of_known_sessions_are_stored_together(world: World) -> None:
+    """The last answers of a cohort answering together: one batch, as each alone would store."""
+    repo = world.repo
+    started = await _known_sessions(world)  # three named sessions, then three anonymous ones
+    statuses = ["submitted", "cancelled", "active"] * 2
+    before = repo.write_stats
+    results = await asyncio.gather(
+        *(
+            repo.apply_step(
+                UpdateId(n), s.id, {"n": n}, [AnswerWrite("q9", n)], [], at(10), statuses[n]
+            )
+            for n, s in enumerate(started)
+        )
+    )
+    assert results == [ApplyResult.APPLIED] * 6
+    assert repo.write_stats.batches - before.batches == 1
+    with contextlib.closing(sqlite3.connect(repo.path)) as conn:
+        ended = conn.execute(
+            "SELECT id, status, finished_at, response_id, state_json FROM sessions ORDER BY id"
+        ).fetchall()
+        completions = conn.execute(
+            "SELECT round_id, user_id, status, completed_at FROM completions "
+            "ORDER BY round_id, user_id"
+        ).fetchall()
+        submitted = dict(conn.execute("SELECT id, submitted_at FROM responses").fetchall())
+    day = to_text(at(10))[:10] + "T00:00:00.000000+00:00"
+    assert ended == [
+        (
+            s.id,
+            statuses[n],
+            None if statuses[n] == "active" else to_text(at(10)),
+            # an anonymous session that ends loses its one link to its answers
+            None if n >= 3 and statuses[n] != "active" else s.response_id,
+            f'{{"n":{n}}}',
+        )
+        for n, s in enumerate(started)
+    ]
+    assert completions == [
+        (s.round_id, s.user_id, statuses[n], to_text(at(10)))
+        for n, s in enumerate(started)
+        if statuses[n] != "active"
+    ]
+    assert submitted == {
+        started[0].response_id: to_text(at(10)),
+        started[3].response_id: day,  # an anonymous submit keeps the day only
+        **{s.response_id: None for n, s in enumerate(started) if statuses[n] != "submitted"},
+    }
+    assert len(await repo.answers_of_round(world.named.id)) == 3
+    assert len(await repo.answers_of_round(world.anonymous.id)) == 3
+    for n, session in enumerate(started):
+        stored = await repo.get_session(session.id)
+        assert stored is not None
+        assert stored.status == statuses[n]
+
+
+async def test_a_finishing_step_of_a_session_already_ended_fails_alone(world: World) -> None:
+    repo = world.repo
+    first, second = (await _known_sessions(world))[:2]
+    # Ended behind the cache's back, as a facilitator closing the round from another process
+    # would: the gathered steps find the session not as known and run one by one.
+    with contextlib.closing(sqlite3.connect(repo.path, isolation_level=None)) as conn:
+        conn.execute("UPDATE sessions SET status = 'timed_out' WHERE id = ?", (first.id,))
+    results = await asyncio.gather(
+        repo.apply_step(UpdateId(1), first.id, {}, [], [], at(10), "submitted"),
+        repo.apply_step(UpdateId(2), second.id, {}, [], [], at(10), "submitted"),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], SessionFinishedError)
+    assert results[1] is ApplyResult.APPLIED
+    with contextlib.closing(sqlite3.connect(repo.path)) as conn:
+        completions = conn.execute("SELECT user_id, status FROM completions").fetchall()
+    assert completions == [(second.user_id, "submitted")]
+    assert await repo.mark_update_processed(UpdateId(1), at(11)) is True  # not claimed
+
+
+def test_gathered_finishing_steps_take_three_statements_more(tmp_path: Path) -> None:
+    path = tmp_path / "finishing.db"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.executescript(
+            "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, processed_at TEXT);"
+            "CREATE TABLE sessions (id INTEGER PRIMARY KEY, round_id, user_id, response_id, "
+            "status, state_json, updated_at, finished_at);"
+            "CREATE TABLE answers (id INTEGER PRIMARY KEY, response_id, step_id, value_json, "
+            "detail, answered_at);"
+            "CREATE TABLE completions (round_id, user_id, status, completed_at);"
+            "CREATE TABLE responses (id INTEGER PRIMARY KEY, submitted_at);"
+        )
+        for n in range(1, 7):
+            conn.execute(
+                "INSERT INTO sessions VALUES (?, 1, ?, ?, 'active', '{}', '', NULL)", (n, n, n)
+            )
+            conn.execute("INSERT INTO responses VALUES (?, NULL)", (n,))
+        batch = [
+            steps.KnownStep(
+                UpdateId(n),
+                SessionId(n),
+                f'{{"n": {n}}}',
+                [("q1", str(n), None)],
+                at(10),
+                steps.KnownSession(RoundId(1), UserId(n), n, anonymous=False),
+                "active" if n % 2 else "submitted",
+            )
+            for n in range(1, 7)
+        ]
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        results = steps.apply_known_steps(conn, batch)
+        conn.set_trace_callback(None)
+        assert [type(r) for r in results] == [steps.Applied] * 6
+        assert [" ".join(s.split()[:3]) for s in statements] == [
+            "SAVEPOINT steps",
+            "INSERT OR IGNORE",
+            "UPDATE sessions SET",  # the three going on
+            "UPDATE sessions SET",  # the three finishing
+            "INSERT INTO completions",
+            "UPDATE responses SET",
+            "INSERT INTO answers",
+            "RELEASE steps",
+        ]
+        assert conn.execute(
+            "SELECT group_concat(id || ':' || status, ' ') FROM sessions"
+        ).fetchone() == ("1:active 2:submitted 3:active 4:submitted 5:active 6:submitted",)
+        assert conn.execute(
+            "SELECT count(*) FROM responses WHERE submitted_at IS NOT NULL"
+        ).fetchone() == (3,)
