@@ -22,6 +22,6 @@ def random_id() -> int:
     try:
         return _pool.pop()  # atomic under the GIL: safe from any thread
     except IndexError:
-        fresh = [(bits >> 2) + 1 for bits in _UNPACK(os.urandom(8 * BATCH))]
-        _pool.extend(fresh)
-        return _pool.pop()
+        fresh: list[int] = [(bits >> 2) + 1 for bits in _UNPACK(os.urandom(8 * BATCH))]
+        _pool.extend(fresh[1:])  # another thread may empty the pool meanwhile: keep one
+        return fresh[0]

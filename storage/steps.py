@@ -123,6 +123,8 @@ class KnownStep:
 
 # Rows per statement: at most 9 parameters a row stays under SQLite's oldest limit of 999.
 _ROWS_PER_STATEMENT = 100
+# Ending a session binds 15 parameters (`_finish_known_sessions`): 66 of them stay under 999.
+_FINISHING_PER_STATEMENT = 66
 
 
 def apply_known_steps(
@@ -169,7 +171,7 @@ def _steps_together(conn: sqlite3.Connection, items: Sequence[KnownStep]) -> boo
         if not _write_known_sessions(conn, chunk, times):
             return False
     finishing = [item for item in items if item.status != "active"]
-    for chunk in _chunks(finishing):
+    for chunk in _chunks(finishing, _FINISHING_PER_STATEMENT):
         if not _finish_known_sessions(conn, chunk, times):
             return False
     rows = [
@@ -318,11 +320,8 @@ def _step_alone(conn: sqlite3.Connection, item: KnownStep) -> Applied | Exceptio
     return applied
 
 
-def _chunks(rows: Sequence[T]) -> list[Sequence[T]]:
-    return [
-        rows[start : start + _ROWS_PER_STATEMENT]
-        for start in range(0, len(rows), _ROWS_PER_STATEMENT)
-    ]
+def _chunks(rows: Sequence[T], size: int = _ROWS_PER_STATEMENT) -> list[Sequence[T]]:
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
 
 
 def _marks(rows: int, columns: int) -> str:

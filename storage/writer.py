@@ -353,13 +353,27 @@ def _deliver(
     outcomes: Sequence[_Outcome],
     public: Callable[[Exception], Exception],
 ) -> None:
-    """Every end hook first, then the futures: no caller resumes before the bookkeeping is done."""
-    for request, outcome in zip(requests, outcomes, strict=True):
-        if request.ended is not None:
-            try:
-                request.ended(outcome.value, outcome.error)
-            except Exception:  # bookkeeping must not keep the callers waiting
-                log.exception("a write's end hook failed")
+    """Every end hook first, then the futures: no caller resumes before the bookkeeping is done.
+
+    The futures are set even if a hook raises what stops the writer (a BaseException): what
+    the callers wrote stands, and nobody else would tell them.
+    """
+    try:
+        for request, outcome in zip(requests, outcomes, strict=True):
+            if request.ended is not None:
+                try:
+                    request.ended(outcome.value, outcome.error)
+                except Exception:  # bookkeeping must not keep the callers waiting
+                    log.exception("a write's end hook failed")
+    finally:
+        _settle(requests, outcomes, public)
+
+
+def _settle(
+    requests: Sequence[_Request[Any] | _Item],
+    outcomes: Sequence[_Outcome],
+    public: Callable[[Exception], Exception],
+) -> None:
     for request, outcome in zip(requests, outcomes, strict=True):
         future = request.future
         if future is None:

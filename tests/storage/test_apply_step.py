@@ -505,3 +505,48 @@ def test_gathered_finishing_steps_take_three_statements_more(tmp_path: Path) -> 
         assert conn.execute(
             "SELECT count(*) FROM responses WHERE submitted_at IS NOT NULL"
         ).fetchone() == (3,)
+
+
+def test_many_finishing_steps_stay_under_sqlite_s_oldest_parameter_limit(tmp_path: Path) -> None:
+    """70 sessions ending in one batch on a SQLite built with the old limit of 999 parameters:
+    still gathered, in two statements, without falling back to one by one."""
+    path = tmp_path / "limit.db"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        conn.executescript(
+            "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, processed_at TEXT);"
+            "CREATE TABLE sessions (id INTEGER PRIMARY KEY, round_id, user_id, response_id, "
+            "status, state_json, updated_at, finished_at);"
+            "CREATE TABLE answers (id INTEGER PRIMARY KEY, response_id, step_id, value_json, "
+            "detail, answered_at);"
+            "CREATE TABLE completions (round_id, user_id, status, completed_at);"
+            "CREATE TABLE responses (id INTEGER PRIMARY KEY, submitted_at);"
+        )
+        for n in range(1, 71):
+            conn.execute(
+                "INSERT INTO sessions VALUES (?, 1, ?, ?, 'active', '{}', '', NULL)", (n, n, n)
+            )
+            conn.execute("INSERT INTO responses VALUES (?, NULL)", (n,))
+        batch = [
+            steps.KnownStep(
+                UpdateId(n),
+                SessionId(n),
+                "{}",
+                [("q1", str(n), None)],
+                at(10),
+                steps.KnownSession(RoundId(1), UserId(n), n, anonymous=True),
+                "submitted",
+            )
+            for n in range(1, 71)
+        ]
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        results = steps.apply_known_steps(conn, batch)
+        conn.set_trace_callback(None)
+        assert [type(r) for r in results] == [steps.Applied] * 70
+        ending = [s for s in statements if s.startswith("UPDATE sessions SET")]
+        assert len(ending) == 2  # 66, then 4
+        assert not any(s.startswith("SELECT") for s in statements)  # no fallback
+        assert conn.execute(
+            "SELECT count(*) FROM sessions WHERE status = 'submitted' AND response_id IS NULL"
+        ).fetchone() == (70,)

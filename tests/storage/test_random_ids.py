@@ -69,3 +69,15 @@ def test_threads_drawing_at_once_never_share_an_id() -> None:
     every = [i for ids in drawn for i in ids]
     assert len(every) == 8_000
     assert len(set(every)) == len(every)
+
+
+def test_a_pool_emptied_by_another_thread_while_refilled_still_gives_an_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class DrainedRightAway(list[int]):
+        def extend(self, ids: object) -> None:
+            super().extend(ids)  # type: ignore[arg-type]
+            self.clear()  # another thread took them all in between
+
+    monkeypatch.setattr(random_ids, "_pool", DrainedRightAway())
+    assert 1 <= random_ids.random_id() <= 2**62

@@ -274,3 +274,35 @@ async def test_callers_woken_together_by_a_commit_are_split_in_two(
     monkeypatch.setattr(writer, "run_batch", recording)
     await _two_writes_each(repo, callers)
     assert sizes == batches
+
+
+class _WriterStops(BaseException):
+    """What no hook should raise, and what stops the writer if one does."""
+
+
+async def test_callers_get_their_results_when_a_hook_stops_the_writer(
+    repo: SqliteRepository,
+) -> None:
+    hooks: list[object] = []
+
+    def stopping(value: object, error: Exception | None) -> None:
+        hooks.append(value)
+        if len(hooks) == 1:
+            raise _WriterStops
+
+    def unit(n: int) -> Callable[[sqlite3.Connection], int]:
+        return lambda conn: n
+
+    results = await asyncio.wait_for(
+        asyncio.gather(
+            repo._writer.submit(unit(1), stopping),
+            repo._writer.submit(unit(2), stopping),
+            return_exceptions=True,
+        ),
+        5,
+    )
+    assert results == [1, 2]  # both committed: nobody is left waiting
+    assert hooks == [1]  # the writer stopped at the first hook
+    with pytest.raises(StorageError):
+        await repo.upsert_person(UserId(1), "Ada", "en", at(0))
+    await repo.close()
