@@ -12,7 +12,7 @@ rounds, and the session's link to its response dropped in the transaction that f
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -199,28 +199,14 @@ def _write_known_sessions(
     conn: sqlite3.Connection, chunk: Sequence[KnownStep], times: dict[int, str]
 ) -> bool:
     """The states of sessions still as known and active; False if one is not (anymore)."""
-    cases = " ".join("WHEN ? THEN ?" for _ in chunk)
-    cursor = conn.execute(
-        f"UPDATE sessions SET state_json = CASE id {cases} END, updated_at = CASE id {cases} END "
-        f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND status = 'active' "
-        f"AND (id, round_id, user_id, response_id) IN (VALUES {_marks(len(chunk), 4)})",
+    return _update_known_sessions(
+        conn,
+        chunk,
         [
-            *(value for item in chunk for value in (item.session_id, item.state_json)),
-            *(value for item in chunk for value in (item.session_id, times[id(item)])),
-            *(item.session_id for item in chunk),
-            *(
-                value
-                for item in chunk
-                for value in (
-                    item.session_id,
-                    item.known.round_id,
-                    item.known.user_id,
-                    item.known.response_id,
-                )
-            ),
+            ("state_json", lambda item: item.state_json),
+            ("updated_at", lambda item: times[id(item)]),
         ],
     )
-    return cursor.rowcount == len(chunk)
 
 
 def _finish_known_sessions(
@@ -228,41 +214,18 @@ def _finish_known_sessions(
 ) -> bool:
     """As `_write_session` and `_finish` for each finishing step; False if a session is not
     (anymore) as known and active."""
-    cases = " ".join("WHEN ? THEN ?" for _ in chunk)
-    cursor = conn.execute(
-        f"UPDATE sessions SET state_json = CASE id {cases} END, updated_at = CASE id {cases} END, "
-        f"finished_at = CASE id {cases} END, status = CASE id {cases} END, "
-        # the scrub drops the one link of an anonymous session
-        f"response_id = CASE id {cases} END "
-        f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND status = 'active' "
-        f"AND (id, round_id, user_id, response_id) IN (VALUES {_marks(len(chunk), 4)})",
+    if not _update_known_sessions(
+        conn,
+        chunk,
         [
-            *(value for item in chunk for value in (item.session_id, item.state_json)),
-            *(value for item in chunk for value in (item.session_id, times[id(item)])),
-            *(value for item in chunk for value in (item.session_id, times[id(item)])),
-            *(value for item in chunk for value in (item.session_id, item.status)),
-            *(
-                value
-                for item in chunk
-                for value in (
-                    item.session_id,
-                    None if item.known.anonymous else item.known.response_id,
-                )
-            ),
-            *(item.session_id for item in chunk),
-            *(
-                value
-                for item in chunk
-                for value in (
-                    item.session_id,
-                    item.known.round_id,
-                    item.known.user_id,
-                    item.known.response_id,
-                )
-            ),
+            ("state_json", lambda item: item.state_json),
+            ("updated_at", lambda item: times[id(item)]),
+            ("finished_at", lambda item: times[id(item)]),
+            ("status", lambda item: item.status),
+            # the scrub drops the one link of an anonymous session
+            ("response_id", lambda item: None if item.known.anonymous else item.known.response_id),
         ],
-    )
-    if cursor.rowcount != len(chunk):
+    ):
         return False
     conn.execute(
         "INSERT INTO completions (round_id, user_id, status, completed_at) VALUES "
@@ -293,6 +256,42 @@ def _finish_known_sessions(
             ],
         )
     return True
+
+
+def _update_known_sessions(
+    conn: sqlite3.Connection,
+    chunk: Sequence[KnownStep],
+    columns: Sequence[tuple[str, Callable[[KnownStep], object]]],
+) -> bool:
+    """Set each column, per session, of sessions still as known and active, in one statement;
+    False if one is not (anymore)."""
+    cases = " ".join("WHEN ? THEN ?" for _ in chunk)
+    assignments = ", ".join(f"{column} = CASE id {cases} END" for column, _ in columns)
+    cursor = conn.execute(
+        f"UPDATE sessions SET {assignments} "
+        f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND status = 'active' "
+        f"AND (id, round_id, user_id, response_id) IN (VALUES {_marks(len(chunk), 4)})",
+        [
+            *(
+                value
+                for _, value_of in columns
+                for item in chunk
+                for value in (item.session_id, value_of(item))
+            ),
+            *(item.session_id for item in chunk),
+            *(
+                value
+                for item in chunk
+                for value in (
+                    item.session_id,
+                    item.known.round_id,
+                    item.known.user_id,
+                    item.known.response_id,
+                )
+            ),
+        ],
+    )
+    return cursor.rowcount == len(chunk)
 
 
 def _step_alone(conn: sqlite3.Connection, item: KnownStep) -> Applied | Exception:

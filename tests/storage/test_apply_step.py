@@ -18,6 +18,7 @@ from storage import (
     Session,
     SessionFinishedError,
     SessionId,
+    SessionStatus,
     UpdateId,
     UserId,
     steps,
@@ -320,29 +321,45 @@ async def test_writes_keep_their_order_around_gathered_steps(world: World) -> No
     assert await repo.mark_update_processed(UpdateId(5), at(11)) is True  # nothing of it stayed
 
 
-def test_gathered_steps_take_three_statements(tmp_path: Path) -> None:
-    path = tmp_path / "plain.db"
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        conn.executescript(
-            "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, processed_at TEXT);"
-            "CREATE TABLE sessions (id INTEGER PRIMARY KEY, round_id, user_id, response_id, "
-            "status, state_json, updated_at);"
-            "CREATE TABLE answers (id INTEGER PRIMARY KEY, response_id, step_id, value_json, "
-            "detail, answered_at);"
+def _bare_database(tmp_path: Path, sessions: int) -> sqlite3.Connection:
+    """Only the columns `apply_known_steps` writes, and `sessions` active sessions 1, 2, …
+    (user n, response n): its statements, traced, are the only ones."""
+    conn = sqlite3.connect(tmp_path / "bare.db", isolation_level=None)
+    conn.executescript(
+        "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, processed_at TEXT);"
+        "CREATE TABLE sessions (id INTEGER PRIMARY KEY, round_id, user_id, response_id, "
+        "status, state_json, updated_at, finished_at);"
+        "CREATE TABLE answers (id INTEGER PRIMARY KEY, response_id, step_id, value_json, "
+        "detail, answered_at);"
+        "CREATE TABLE completions (round_id, user_id, status, completed_at);"
+        "CREATE TABLE responses (id INTEGER PRIMARY KEY, submitted_at);"
+    )
+    for n in range(1, sessions + 1):
+        conn.execute(
+            "INSERT INTO sessions VALUES (?, 1, ?, ?, 'active', '{}', '', NULL)", (n, n, n)
         )
-        for n in range(1, 6):
-            conn.execute("INSERT INTO sessions VALUES (?, 1, ?, ?, 'active', '{}', '')", (n, n, n))
-        batch = [
-            steps.KnownStep(
-                UpdateId(n),
-                SessionId(n),
-                f'{{"n": {n}}}',
-                [("q1", str(n), None)],
-                at(10),
-                steps.KnownSession(RoundId(1), UserId(n), n, anonymous=False),
-            )
-            for n in range(1, 6)
-        ]
+        conn.execute("INSERT INTO responses VALUES (?, NULL)", (n,))
+    return conn
+
+
+def _known_step(
+    n: int, status: SessionStatus = "active", *, anonymous: bool = False
+) -> steps.KnownStep:
+    """Session n of `_bare_database` answering q1 with n."""
+    return steps.KnownStep(
+        UpdateId(n),
+        SessionId(n),
+        f'{{"n": {n}}}',
+        [("q1", str(n), None)],
+        at(10),
+        steps.KnownSession(RoundId(1), UserId(n), n, anonymous=anonymous),
+        status,
+    )
+
+
+def test_gathered_steps_take_three_statements(tmp_path: Path) -> None:
+    with contextlib.closing(_bare_database(tmp_path, sessions=5)) as conn:
+        batch = [_known_step(n) for n in range(1, 6)]
         statements: list[str] = []
         conn.set_trace_callback(statements.append)
         conn.execute("BEGIN")
@@ -456,34 +473,8 @@ async def test_a_finishing_step_of_a_session_already_ended_fails_alone(world: Wo
 
 
 def test_gathered_finishing_steps_take_three_statements_more(tmp_path: Path) -> None:
-    path = tmp_path / "finishing.db"
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        conn.executescript(
-            "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, processed_at TEXT);"
-            "CREATE TABLE sessions (id INTEGER PRIMARY KEY, round_id, user_id, response_id, "
-            "status, state_json, updated_at, finished_at);"
-            "CREATE TABLE answers (id INTEGER PRIMARY KEY, response_id, step_id, value_json, "
-            "detail, answered_at);"
-            "CREATE TABLE completions (round_id, user_id, status, completed_at);"
-            "CREATE TABLE responses (id INTEGER PRIMARY KEY, submitted_at);"
-        )
-        for n in range(1, 7):
-            conn.execute(
-                "INSERT INTO sessions VALUES (?, 1, ?, ?, 'active', '{}', '', NULL)", (n, n, n)
-            )
-            conn.execute("INSERT INTO responses VALUES (?, NULL)", (n,))
-        batch = [
-            steps.KnownStep(
-                UpdateId(n),
-                SessionId(n),
-                f'{{"n": {n}}}',
-                [("q1", str(n), None)],
-                at(10),
-                steps.KnownSession(RoundId(1), UserId(n), n, anonymous=False),
-                "active" if n % 2 else "submitted",
-            )
-            for n in range(1, 7)
-        ]
+    with contextlib.closing(_bare_database(tmp_path, sessions=6)) as conn:
+        batch = [_known_step(n, "active" if n % 2 else "submitted") for n in range(1, 7)]
         statements: list[str] = []
         conn.set_trace_callback(statements.append)
         results = steps.apply_known_steps(conn, batch)
@@ -510,35 +501,9 @@ def test_gathered_finishing_steps_take_three_statements_more(tmp_path: Path) -> 
 def test_many_finishing_steps_stay_under_sqlite_s_oldest_parameter_limit(tmp_path: Path) -> None:
     """70 sessions ending in one batch on a SQLite built with the old limit of 999 parameters:
     still gathered, in two statements, without falling back to one by one."""
-    path = tmp_path / "limit.db"
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+    with contextlib.closing(_bare_database(tmp_path, sessions=70)) as conn:
         conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
-        conn.executescript(
-            "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, processed_at TEXT);"
-            "CREATE TABLE sessions (id INTEGER PRIMARY KEY, round_id, user_id, response_id, "
-            "status, state_json, updated_at, finished_at);"
-            "CREATE TABLE answers (id INTEGER PRIMARY KEY, response_id, step_id, value_json, "
-            "detail, answered_at);"
-            "CREATE TABLE completions (round_id, user_id, status, completed_at);"
-            "CREATE TABLE responses (id INTEGER PRIMARY KEY, submitted_at);"
-        )
-        for n in range(1, 71):
-            conn.execute(
-                "INSERT INTO sessions VALUES (?, 1, ?, ?, 'active', '{}', '', NULL)", (n, n, n)
-            )
-            conn.execute("INSERT INTO responses VALUES (?, NULL)", (n,))
-        batch = [
-            steps.KnownStep(
-                UpdateId(n),
-                SessionId(n),
-                "{}",
-                [("q1", str(n), None)],
-                at(10),
-                steps.KnownSession(RoundId(1), UserId(n), n, anonymous=True),
-                "submitted",
-            )
-            for n in range(1, 71)
-        ]
+        batch = [_known_step(n, "submitted", anonymous=True) for n in range(1, 71)]
         statements: list[str] = []
         conn.set_trace_callback(statements.append)
         results = steps.apply_known_steps(conn, batch)
