@@ -1,7 +1,7 @@
 """Opening SQLite connections with the project's settings, and running work on their thread.
 
-Rule: this is the only module that touches aiosqlite's internals, and it touches three: running
-a plain function on the connection's own thread (awaited, or started from plain code), and
+Rule: this is the only module that touches aiosqlite's internals, and it touches two: starting
+a plain function on the connection's own thread (`start_sync`, which `run_sync` awaits), and
 waiting for that thread after a failed open. aiosqlite's public calls cost one
 thread round trip per statement (about 80 µs); a group commit of 70 steps runs about 350
 statements, so the round trips alone would cap throughput near the disk's single-commit rate.
@@ -31,10 +31,7 @@ Purpose = Literal["write", "read"]
 
 async def run_sync(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
     """Run `work(connection)` on `db`'s thread, in one round trip, and return its result."""
-    raw = db._conn  # the sqlite3 connection; only used inside `work`, on its own thread
-    # aiosqlite leaves `_execute` unannotated; it is what all its public methods call.
-    result: T = await db._execute(work, raw)  # type: ignore[no-untyped-call]
-    return result
+    return await start_sync(db, work)
 
 
 def start_sync(
@@ -42,17 +39,18 @@ def start_sync(
 ) -> asyncio.Future[T]:
     """Start `work(connection)` on `db`'s thread now; the future gets its result.
 
-    `run_sync` starts the work when its coroutine runs; this starts it from plain code, so that
-    the group-commit writer can send a batch while the callers that filled it are still running.
+    From plain code, without an await: the group-commit writer sends a batch while the callers
+    that filled it are still running.
 
     Raises:
         ValueError: the connection is closed (as aiosqlite's own calls raise).
     """
-    raw = db._connection
+    raw = db._connection  # the sqlite3 connection; only used inside `work`, on its own thread
     if not db._running or raw is None:
         raise ValueError("Connection closed")
     future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-    db._tx.put_nowait((future, partial(work, raw)))  # what `_execute` does, without the await
+    # What aiosqlite's `_execute`, behind all its public calls, does before its await.
+    db._tx.put_nowait((future, partial(work, raw)))
     return future
 
 

@@ -82,11 +82,8 @@ class SessionCache:
         if session is None:
             return None
         session = self.overlay(session)
-        if self._disabled or not session.is_active or not self.is_current(ticket, [session]):
-            return session
-        if len(self._sessions) >= MAX_SESSIONS:
-            self.written()
-        self._sessions[session.id] = session
+        if self.is_current(ticket, [session]):
+            self._keep(session)
         return session
 
     def started(self, session: Session) -> None:
@@ -95,11 +92,15 @@ class SessionCache:
         Starting one inserts it and its response and changes no other session: the others stay.
         """
         self._session_changed(session.id)  # voids the reads in flight that return it
+        self._keep(self.overlay(session))
+
+    def _keep(self, session: Session) -> None:
+        """Keep `session`, as the database holds it, if it is active and the cache works."""
         if self._disabled or not session.is_active:
             return
         if len(self._sessions) >= MAX_SESSIONS:
             self.written()
-        self._sessions[session.id] = self.overlay(session)
+        self._sessions[session.id] = session
 
     def overlay(self, session: Session) -> Session:
         """`session` as read, with the prompt id whose write is still queued, if any."""
