@@ -58,6 +58,11 @@ ButtonEvent = (
 )
 
 
+# Steps answered by a list built up over several events, not by one pick. A tuple: `A | B` in an
+# isinstance call builds a new union at every call.
+_LISTS = (MultiStep, CollectStep)
+
+
 class EngineError(FlowError):
     """The engine was driven into a state it cannot handle: a bug, not a user error."""
 
@@ -224,7 +229,7 @@ def _typed(flow: Flow, state: SessionState, current: Step, text: str) -> Outcome
 
 def _picked(flow: Flow, state: SessionState, current: Step, option: str) -> Outcome:
     known = option_map(flow, state, current)
-    if isinstance(current, MultiStep | CollectStep) or option not in known:
+    if isinstance(current, _LISTS) or option not in known:
         return Outcome(state, (Stale(),))
     if known[option].other:
         waiting = state.evolve(phase="detail", pending=option)
@@ -340,7 +345,7 @@ def _drop_off_path(flow: Flow, state: SessionState, effects: list[Effect]) -> Se
 
 def _advance(flow: Flow, state: SessionState, after: int, effects: tuple[Effect, ...]) -> Outcome:
     notes, upcoming = next_step(flow, state, after)
-    shown = tuple(ask(flow, state, note) for note in notes)
+    shown = tuple([ask(flow, state, note) for note in notes]) if notes else ()
     if upcoming is not None:
         return _show(flow, state, upcoming, effects + shown)
     done = state.evolve(cursor=None, editing=False, selected=(), pending=None)

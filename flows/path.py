@@ -15,6 +15,7 @@ from flows.conditions import (
     compile_condition,
     referenced_steps,
 )
+from flows.effects import Progress
 from flows.schema import ANSWERABLE_KINDS, Flow, Step, StepId
 from flows.state import SessionState
 
@@ -66,11 +67,12 @@ def is_visited(state: SessionState, step_id: str) -> bool:
 class _Path:
     """One relevance result and what is derived from it alone, each worked out once."""
 
-    __slots__ = ("applies", "progress")
+    __slots__ = ("answerable", "applies", "progress")
 
-    def __init__(self, applies: list[bool | None]) -> None:
+    def __init__(self, applies: list[bool | None], answerable: list[bool]) -> None:
         self.applies = applies
-        self.progress: tuple[int, int] | None = None  # for the cursor it was computed pending from
+        self.answerable = answerable  # the flow's, carried along: callers need both together
+        self.progress: Progress | None = None  # for the cursor it was computed pending from
 
 
 # One step asks for the same relevance several times (progress, back, next, branches closed).
@@ -109,7 +111,7 @@ def _path(flow: Flow, state: SessionState, pending_from: int | None) -> _Path:
     known = compiled.known.get(key)
     if known is None:
         settled = None if pending_from is None else _path(flow, state, None).applies
-        known = _Path(_relevance(flow, state, pending_from, settled))
+        known = _Path(_relevance(flow, state, pending_from, settled), compiled.answerable)
         if len(compiled.known) >= _KNOWN_SIZE:
             compiled.known.clear()
         compiled.known[key] = known
@@ -177,8 +179,8 @@ def next_step(flow: Flow, state: SessionState, after: int) -> tuple[list[Step], 
     While editing from the review, answered steps are passed over: only what the new answer
     opened up is asked.
     """
-    applies = relevance(flow, state)
-    answerable = _compiled(flow).answerable
+    known = _path(flow, state, None)
+    applies, answerable = known.applies, known.answerable
     notes: list[Step] = []
     for index in range(after + 1, len(flow.steps)):
         if not applies[index]:
@@ -197,27 +199,30 @@ def next_step(flow: Flow, state: SessionState, after: int) -> tuple[list[Step], 
 def previous_step(flow: Flow, state: SessionState) -> Step | None:
     """Where Back leads: the last question before the cursor on the current path."""
     end = len(flow.steps) if state.cursor is None else flow.index_of(state.cursor)
-    applies = relevance(flow, state)
-    answerable = _compiled(flow).answerable
+    known = _path(flow, state, None)
+    applies, answerable = known.applies, known.answerable
     for index in range(end - 1, -1, -1):
         if applies[index] and answerable[index]:
             return flow.steps[index]
     return None
 
 
-def progress(flow: Flow, state: SessionState, cursor: int) -> tuple[int, int]:
-    """(position, total) of the question at `cursor` among the questions of this path."""
+def progress(flow: Flow, state: SessionState, cursor: int) -> Progress:
+    """Position and total of the question at `cursor` among the questions of this path.
+
+    The questions before the cursor are decided alike whether or not later ones are pending
+    (conditions only look back): Back leads somewhere exactly when the position is over 1.
+    """
     known = _path(flow, state, cursor)
     if known.progress is None:
-        applies = known.applies
-        answerable = _compiled(flow).answerable
+        applies, answerable = known.applies, known.answerable
         before = sum(1 for index in range(cursor) if answerable[index] and applies[index] is True)
         after = sum(
             1
             for index in range(cursor + 1, len(flow.steps))
             if answerable[index] and applies[index] is not False
         )
-        known.progress = (before + 1, before + 1 + after)
+        known.progress = Progress(before + 1, before + 1 + after)
     return known.progress
 
 
@@ -237,8 +242,8 @@ def steps_off_path(flow: Flow, state: SessionState) -> list[StepId]:
 
 def answered_path(flow: Flow, state: SessionState) -> list[Step]:
     """The questions of the current path that were answered or skipped, in order."""
-    applies = relevance(flow, state)
-    answerable = _compiled(flow).answerable
+    known = _path(flow, state, None)
+    applies, answerable = known.applies, known.answerable
     return [
         step
         for index, step in enumerate(flow.steps)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from flows.effects import AnswerValue, AnswerView, Ask, OptionView, Progress
+from flows.effects import AnswerValue, AnswerView, Ask, OptionView
 from flows.inputs import scale_bounds
-from flows.path import answered_path, is_answerable, previous_step, progress
+from flows.path import answered_path, is_answerable, progress
 from flows.schema import (
     ChoiceStep,
     CollectStep,
@@ -29,25 +29,31 @@ from flows.schema import (
 )
 from flows.state import SessionState
 
+# Steps answered by a list built up over several events. A tuple: `A | B` in an isinstance call
+# builds a new union at every call.
+_LISTS = (MultiStep, CollectStep)
+
 
 def ask(flow: Flow, state: SessionState, step: Step, *, refresh: bool = False) -> Ask:
     """The question `step` as the participant should see it now."""
     static = _static(flow, state, step)
     answer = state.answers.get(step.id)
     answerable = static.answerable
+    placed = progress(flow, state, static.index) if answerable else None
     # Built in one go: this runs at every step, and copying a frozen Ask per field adds up.
     return Ask(
         step=step.id,
         kind=step.kind,
         text=static.text,
         revision=state.revision,
-        progress=Progress(*progress(flow, state, static.index)) if answerable else None,
+        progress=placed,
         help=static.help,
         options=static.options,
         current=answer.value if answer is not None else None,
         can_skip=answerable and not step.required,
-        can_keep=answer is not None and not isinstance(step, MultiStep | CollectStep),
-        can_go_back=answerable and previous_step(flow, state) is not None,
+        can_keep=answer is not None and not isinstance(step, _LISTS),
+        # As `previous_step` would find, without walking the path again (see `progress`).
+        can_go_back=placed is not None and placed.position > 1,
         refresh=refresh,
         **(
             static.fields
@@ -80,7 +86,7 @@ def _static(flow: Flow, state: SessionState, step: Step) -> _Static:
     if known is not None and known.step is step and known.flow is flow:
         return known
     lang, fallback = state.language, flow.default_language
-    dynamic = isinstance(step, MultiStep | CollectStep)
+    dynamic = isinstance(step, _LISTS)
     fields = None if dynamic else _kind_fields(step, state, fallback)
     known = _STATIC[key] = _Static(
         flow,

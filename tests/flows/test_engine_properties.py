@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from flows import path
-from flows.effects import AnswerValue, Effect, Finish, RecordAnswer, RetractAnswer
+from flows.effects import AnswerValue, Ask, Effect, Finish, RecordAnswer, RetractAnswer
 from flows.engine import step
 from flows.events import (
     Cancelled,
@@ -69,12 +69,15 @@ class Conversation(RuleBasedStateMachine):
         self.state = SessionState.new(self.flow.id, self.flow.version, "fr")
         self.stored: dict[str, AnswerValue] = {}
         self.finishes: list[Finish] = []
+        self.asked: Ask | None = None  # the latest question shown, as the state left it
 
     def apply(self, event: Event) -> None:
         outcome = step(self.flow, self.state, event)  # must never raise on a valid flow
         for effect in outcome.effects:
             self.store(effect)
         self.state = outcome.state
+        asked = [e for e in outcome.effects if isinstance(e, Ask) and e.progress is not None]
+        self.asked = asked[-1] if asked else None
 
     def store(self, effect: Effect) -> None:
         if isinstance(effect, RecordAnswer):
@@ -129,6 +132,13 @@ class Conversation(RuleBasedStateMachine):
         for cursor in range(len(self.flow.steps)):
             fresh = path._relevance(self.flow, self.state, cursor, None)
             assert path.relevance(self.flow, self.state, cursor) == fresh
+
+    @invariant()
+    def back_is_offered_where_it_leads(self) -> None:
+        # The button comes from the progress, Back itself from walking the path: they agree.
+        if self.asked is not None and self.state.cursor == self.asked.step:
+            leads = path.previous_step(self.flow, self.state) is not None
+            assert self.asked.can_go_back == leads
 
     @invariant()
     def state_round_trips_through_json(self) -> None:
