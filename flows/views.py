@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from flows.effects import AnswerValue, AnswerView, Ask, OptionView
+from flows.effects import AnswerValue, AnswerView, Ask, OptionView, Progress
 from flows.inputs import scale_bounds
 from flows.path import answered_path, is_answerable, progress
 from flows.schema import (
@@ -38,9 +38,40 @@ def ask(flow: Flow, state: SessionState, step: Step, *, refresh: bool = False) -
     """The question `step` as the participant should see it now."""
     static = _static(flow, state, step)
     answer = state.answers.get(step.id)
-    answerable = static.answerable
-    placed = progress(flow, state, static.index) if answerable else None
-    # Built in one go: this runs at every step, and copying a frozen Ask per field adds up.
+    placed = progress(flow, state, static.index) if static.answerable else None
+    current = answer.value if answer is not None else None
+    if static.fields is None or not (current is None or type(current) in _SCALARS):
+        return _build_ask(flow, state, step, static, placed, current, refresh)
+    # Everyone at the same point of a flow, in the same language, is asked the same question:
+    # an Ask has 19 fields, and building a frozen one takes longer than finding it.
+    position, total = (0, 0) if placed is None else (placed.position, placed.total)
+    key = (id(static), state.revision, position, total, type(current), current, refresh)
+    known = _ASKED.get(key)
+    if known is not None and known[0] is static:
+        return known[1]
+    built = _build_ask(flow, state, step, static, placed, current, refresh)
+    if len(_ASKED) >= _ASKED_SIZE:
+        _ASKED.clear()
+    _ASKED[key] = (static, built)
+    return built
+
+
+# Answers that a key can hold as they are (typed: 1, 1.0 and True are equal keys otherwise).
+_SCALARS = frozenset({str, int, float})
+# Each entry holds the _Static it was keyed by, so that its id is not reused.
+_ASKED: dict[tuple[object, ...], tuple[_Static, Ask]] = {}
+_ASKED_SIZE = 4096
+
+
+def _build_ask(
+    flow: Flow,
+    state: SessionState,
+    step: Step,
+    static: _Static,
+    placed: Progress | None,
+    current: AnswerValue | None,
+    refresh: bool,
+) -> Ask:
     return Ask(
         step=step.id,
         kind=step.kind,
@@ -49,9 +80,9 @@ def ask(flow: Flow, state: SessionState, step: Step, *, refresh: bool = False) -
         progress=placed,
         help=static.help,
         options=static.options,
-        current=answer.value if answer is not None else None,
-        can_skip=answerable and not step.required,
-        can_keep=answer is not None and not isinstance(step, _LISTS),
+        current=current,
+        can_skip=static.answerable and not step.required,
+        can_keep=current is not None and not isinstance(step, _LISTS),
         # As `previous_step` would find, without walking the path again (see `progress`).
         can_go_back=placed is not None and placed.position > 1,
         refresh=refresh,

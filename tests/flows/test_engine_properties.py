@@ -8,7 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from flows import path
+from flows import path, views
 from flows.effects import AnswerValue, Ask, Effect, Finish, RecordAnswer, RetractAnswer
 from flows.engine import step
 from flows.events import (
@@ -139,6 +139,19 @@ class Conversation(RuleBasedStateMachine):
         if self.asked is not None and self.state.cursor == self.asked.step:
             leads = path.previous_step(self.flow, self.state) is not None
             assert self.asked.can_go_back == leads
+
+    @invariant()
+    def the_question_shown_is_built_afresh_alike(self) -> None:
+        # Asks are shared between everyone at the same point: a shared one must be what this
+        # state would build.
+        if self.asked is not None and self.state.cursor == self.asked.step:
+            shared = dict(views._ASKED)  # kept for the next steps and conversations, to meet
+            views._ASKED.clear()
+            shown = self.flow.step_by_id(self.asked.step)
+            fresh = views.ask(self.flow, self.state, shown, refresh=self.asked.refresh)
+            views._ASKED.clear()
+            views._ASKED.update(shared)
+            assert fresh == self.asked
 
     @invariant()
     def state_round_trips_through_json(self) -> None:
