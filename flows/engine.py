@@ -80,7 +80,9 @@ def step(flow: Flow, state: SessionState, event: Event) -> Outcome:
         EngineError: the state does not belong to this flow (another flow, or a cursor on a step
             that the flow no longer has).
     """
-    _check_belongs(flow, state, event)
+    cursor = state.cursor
+    if state.flow_id != flow.id or (cursor is not None and cursor not in flow.positions):
+        raise _foreign(flow, state, event)
     if state.phase == "new":
         return _from_new(flow, state, event)
     if state.phase == "finished":
@@ -96,29 +98,25 @@ def step(flow: Flow, state: SessionState, event: Event) -> Outcome:
             return Outcome(state, (Stale(),))
     if state.phase == "review":
         return _in_review(flow, state, event)
-    current = flow.step_by_id(_cursor(state, event))
+    if cursor is None:
+        raise EngineError(f"can't {type(event).__name__} when {state.phase} has no cursor")
+    current = flow.steps[flow.positions[cursor]]
     if state.phase == "detail":
         return _in_detail(flow, state, current, event)
     return _asking(flow, state, current, event)
 
 
-def _check_belongs(flow: Flow, state: SessionState, event: Event) -> None:
+def _foreign(flow: Flow, state: SessionState, event: Event) -> EngineError:
+    """Why `state` does not belong to `flow`: another flow, or a step the flow lacks."""
     if state.flow_id != flow.id:
-        raise EngineError(
+        return EngineError(
             f"can't {type(event).__name__} when the session is in flow '{state.flow_id}', "
             f"not '{flow.id}'"
         )
-    if state.cursor is not None and state.cursor not in flow.positions:
-        raise EngineError(
-            f"can't {type(event).__name__} when the cursor is on step '{state.cursor}', "
-            f"which flow '{flow.id}' v{flow.version} does not have"
-        )
-
-
-def _cursor(state: SessionState, event: Event) -> StepId:
-    if state.cursor is None:
-        raise EngineError(f"can't {type(event).__name__} when {state.phase} has no cursor")
-    return state.cursor
+    return EngineError(
+        f"can't {type(event).__name__} when the cursor is on step '{state.cursor}', "
+        f"which flow '{flow.id}' v{flow.version} does not have"
+    )
 
 
 # ---- phases ---------------------------------------------------------------------------------
