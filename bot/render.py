@@ -72,11 +72,28 @@ _TEMPLATES_SIZE = 4096
 _BUTTON_KINDS = frozenset({"choice", "multi", "scale", "nps", "yes_no"})
 
 
+# The engine hands everyone at the same point of a flow the same Ask (`flows.views.ask`): that
+# Ask, flow and translator find their template without building the key of every field.
+# An entry holds its Ask, so that id stays the Ask's; the flow and translator are checked.
+_BY_ASK: dict[int, tuple[Ask, Flow, Translator, _Template]] = {}
+
+
 def _ask_template(t: Translator, flow: Flow, ask: Ask) -> _Template:
+    shared = _BY_ASK.get(id(ask))
+    if shared is not None and shared[1] is flow and shared[2] is t:
+        return shared[3]
     if ask.kind not in _BUTTON_KINDS and (ask.current is not None or ask.items):
         # Typed answers shown again (coming back to a question, a collect's items) would fill
         # the cache with texts nobody else sends: build those each time.
         return _template_of(_ask_reply(t, flow, ask))
+    template = _keyed_template(t, flow, ask)
+    if len(_BY_ASK) >= _TEMPLATES_SIZE:
+        _BY_ASK.clear()
+    _BY_ASK[id(ask)] = (ask, flow, t, template)
+    return template
+
+
+def _keyed_template(t: Translator, flow: Flow, ask: Ask) -> _Template:
     current = tuple(ask.current) if isinstance(ask.current, list) else ask.current
     # Every field of the Ask but the revision (and `refresh`, which changes no words); the
     # progress as numbers, since a dataclass's hash runs in Python.

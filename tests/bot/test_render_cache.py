@@ -41,9 +41,14 @@ def _flow() -> Flow:
     return load_flow_text(text, "satisfaction.yaml")
 
 
+def _forget_templates() -> None:
+    render._TEMPLATES.clear()
+    render._BY_ASK.clear()
+
+
 def _fresh(flow: Flow, language: str, session_id: int, ask: Ask) -> render.Reply:
     """What ask_reply gave before it kept templates: buttons named with their own data."""
-    render._TEMPLATES.clear()
+    _forget_templates()
     return render.ask_reply(translator(language), flow, session_id, ask)
 
 
@@ -61,10 +66,14 @@ def test_every_field_but_the_revision_is_part_of_the_template() -> None:
     assert handled == set(FIELD_VARIANTS)  # a new field of Ask needs a variant here
     asks = [base] + [dataclasses.replace(base, **{name: v}) for name, v in FIELD_VARIANTS.items()]
     fresh = [_fresh(flow, "fr", 7, ask) for ask in asks]
-    render._TEMPLATES.clear()
-    for _ in range(2):  # the second time from the cache
+    _forget_templates()
+    for _ in range(2):  # the second time from the cache, by the Ask itself
         for ask, expected in zip(asks, fresh, strict=True):
             assert render.ask_reply(translator("fr"), flow, 7, ask) == expected
+    render._BY_ASK.clear()
+    for ask, expected in zip(asks, fresh, strict=True):  # equal Asks, not the same ones
+        copy = dataclasses.replace(ask)
+        assert render.ask_reply(translator("fr"), flow, 7, copy) == expected
 
 
 def test_the_revision_and_the_session_go_into_the_data_not_the_words() -> None:
@@ -109,7 +118,7 @@ def test_an_answered_question_shows_its_own_answer_in_its_own_language() -> None
 
 def test_typed_answers_are_rendered_each_time_not_kept() -> None:
     flow = _flow()
-    render._TEMPLATES.clear()
+    _forget_templates()
     render._ANSWERED.clear()
     step = flow.step_by_id("keep")  # a text question
     typed = "Le <b>collectif</b> & l'atelier " * 20
@@ -121,4 +130,5 @@ def test_typed_answers_are_rendered_each_time_not_kept() -> None:
     settled = render.settled_reply(translator("fr"), flow, state, step)
     assert settled.text.endswith(f"<b>→ {escape(typed)}</b>")
     assert render._TEMPLATES == {}
+    assert render._BY_ASK == {}
     assert render._ANSWERED == {}
