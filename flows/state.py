@@ -7,7 +7,7 @@ records the flow's version, so a stored session can be read back by a later rele
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, cast
 
 from flows.effects import AnswerValue, FinishOutcome
@@ -145,23 +145,10 @@ class SessionState:
         )
 
 
-# Each slot's own setter, in `evolve`'s order: the frozen class refuses plain assignment.
+# Each slot's own setter, in the order of the fields, which `evolve` follows: the frozen class
+# refuses plain assignment.
 _SETTERS: tuple[Callable[[SessionState, Any], None], ...] = tuple(
-    getattr(SessionState, name).__set__
-    for name in (
-        "flow_id",
-        "flow_version",
-        "language",
-        "phase",
-        "cursor",
-        "answers",
-        "skipped",
-        "selected",
-        "pending",
-        "editing",
-        "revision",
-        "outcome",
-    )
+    getattr(SessionState, each.name).__set__ for each in fields(SessionState)
 )
 
 

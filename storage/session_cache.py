@@ -21,6 +21,7 @@ refuses a second one): every change goes through the repository, which tells the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -222,20 +223,8 @@ def _changed(
 
 
 _NEW = object.__new__
-# Each slot's own setter, in `_changed`'s order: the frozen class refuses plain assignment.
+# Each slot's own setter, in the order of the fields, which `_changed` follows: the frozen class
+# refuses plain assignment.
 _SETTERS: tuple[Callable[[Session, Any], None], ...] = tuple(
-    getattr(Session, name).__set__
-    for name in (
-        "id",
-        "round_id",
-        "user_id",
-        "response_id",
-        "status",
-        "state",
-        "flow_version",
-        "prompt_message_id",
-        "started_at",
-        "updated_at",
-        "finished_at",
-    )
+    getattr(Session, each.name).__set__ for each in fields(Session)
 )
