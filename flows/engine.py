@@ -41,7 +41,7 @@ from flows.events import (
 )
 from flows.inputs import DETAIL_MAX_LENGTH, free_text, parse_typed
 from flows.path import answered_path, next_step, previous_step, steps_off_path
-from flows.schema import ChoiceStep, CollectStep, Flow, MultiStep, Step, StepId
+from flows.schema import LIST_STEPS, ChoiceStep, CollectStep, Flow, MultiStep, Step, StepId
 from flows.state import Answer, SessionState
 from flows.views import ask, option_map, options_of, summary
 
@@ -56,11 +56,6 @@ ButtonEvent = (
     | EditRequested
     | Submitted
 )
-
-
-# Steps answered by a list built up over several events, not by one pick. A tuple: `A | B` in an
-# isinstance call builds a new union at every call.
-_LISTS = (MultiStep, CollectStep)
 
 
 class EngineError(FlowError):
@@ -227,7 +222,7 @@ def _typed(flow: Flow, state: SessionState, current: Step, text: str) -> Outcome
 
 def _picked(flow: Flow, state: SessionState, current: Step, option: str) -> Outcome:
     known = option_map(flow, state, current)
-    if isinstance(current, _LISTS) or option not in known:
+    if isinstance(current, LIST_STEPS) or option not in known:
         return Outcome(state, (Stale(),))
     if known[option].other:
         waiting = state.evolve(phase="detail", pending=option)

@@ -255,6 +255,9 @@ StepKind = Literal[
 ANSWERABLE_KINDS: frozenset[str] = frozenset(
     {"choice", "multi", "scale", "nps", "number", "text", "date", "yes_no", "collect"}
 )
+# Steps answered by a list built up over several events, not by one pick. A tuple: `A | B` in
+# an isinstance call builds a new union at every call.
+LIST_STEPS = (MultiStep, CollectStep)
 
 
 def _french_only() -> list[Language]:

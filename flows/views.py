@@ -14,6 +14,7 @@ from flows.effects import AnswerValue, AnswerView, Ask, OptionView, Progress
 from flows.inputs import scale_bounds
 from flows.path import answered_path, is_answerable, progress
 from flows.schema import (
+    LIST_STEPS,
     ChoiceStep,
     CollectStep,
     Flow,
@@ -28,10 +29,6 @@ from flows.schema import (
     YesNoStep,
 )
 from flows.state import SessionState
-
-# Steps answered by a list built up over several events. A tuple: `A | B` in an isinstance call
-# builds a new union at every call.
-_LISTS = (MultiStep, CollectStep)
 
 
 def ask(flow: Flow, state: SessionState, step: Step, *, refresh: bool = False) -> Ask:
@@ -82,7 +79,7 @@ def _build_ask(
         options=static.options,
         current=current,
         can_skip=static.answerable and not step.required,
-        can_keep=current is not None and not isinstance(step, _LISTS),
+        can_keep=current is not None and not isinstance(step, LIST_STEPS),
         # As `previous_step` would find, without walking the path again (see `progress`).
         can_go_back=placed is not None and placed.position > 1,
         refresh=refresh,
@@ -117,7 +114,7 @@ def _static(flow: Flow, state: SessionState, step: Step) -> _Static:
     if known is not None and known.step is step and known.flow is flow:
         return known
     lang, fallback = state.language, flow.default_language
-    dynamic = isinstance(step, _LISTS)
+    dynamic = isinstance(step, LIST_STEPS)
     fields = None if dynamic else _kind_fields(step, state, fallback)
     known = _STATIC[key] = _Static(
         flow,
