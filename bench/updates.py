@@ -19,12 +19,14 @@ the ratio is the median of each repeat's bot/floor, so that a machine busy elsew
 weighs on both sides. At the end, every answer must be stored exactly once, as tapped.
 
 Run: `.venv/bin/python bench/updates.py [--participants 70] [--repeats 3] [--profile]
-[--yielding]`. With `--profile`, one more round of each runs under cProfile, and the event-loop
-time per answer is shown by area (PTB, bot, engine, storage…), floor beside bot, with the bot's
-costliest functions. By default the recording request answers without giving the event loop a
-turn, so the floor handles each update from start to end while its data is in the CPU's caches,
-and only the bot, which waits for its commit, interleaves updates. With `--yielding`, every call
-gives the loop one turn, as a network round trip does, on both sides.
+[--bytecodes] [--yielding]`. With `--profile`, one more round of each runs under cProfile, and
+the event-loop time per answer is shown by area (PTB, bot, engine, storage…), floor beside bot,
+with the bot's costliest functions. With `--bytecodes`, one more round of each counts the
+bytecodes Python runs, by area and function: the same on any machine, at any load.
+By default the recording request answers without giving the event loop a turn, so the floor
+handles each update from start to end while its data is in the CPU's caches, and only the bot,
+which waits for its commit, interleaves updates. With `--yielding`, every call gives the loop
+one turn, as a network round trip does, on both sides.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from html import escape
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -620,6 +623,8 @@ async def measure(args: argparse.Namespace, settings: Settings) -> Results:
             await timed_round(bot, bot_tally)
         if args.profile:
             await profiled_rounds(floor, bot)
+        if args.bytecodes:
+            await counted_bytecodes(floor, bot)
         stored = await check_stored(bot)
         return Results(floor_tally, bot_tally, repo_calls, repo_reads, bot.startup_ms, stored)
 
@@ -688,6 +693,74 @@ def _own_functions(stats: pstats.Stats) -> list[tuple[tuple[str, int, str], Any]
         if any(key[0].startswith(str(ROOT / package)) for package in ("bot", "flows", "storage"))
     ]
     return sorted(mine, key=lambda item: -item[1][3])
+
+
+Site = tuple[str, int, str]  # file, first line, function
+
+
+async def counted_bytecodes(floor: FloorRig, bot: BotRig) -> None:
+    """One more round of each with every bytecode counted, floor vs bot.
+
+    A figure the machine's speed does not move: a change to the bot's path shows in it exactly,
+    where the timed ratio needs many alternated runs to tell a few µs from the noise. It counts
+    Python's work only, not what C does inside a call (SQLite, JSON, dict copies).
+    """
+    floor_sites = await _count_bytecodes(floor)
+    bot_sites = await _count_bytecodes(bot)
+    answers = len(bot.users) * QUESTIONS
+    floor_total, bot_total = sum(floor_sites.values()), sum(bot_sites.values())
+    print("bytecodes per answer, counted in one more round of each (the machine's speed moves")
+    print("  neither; a dataclass's generated __init__ counts for the file that builds it)")
+    print(
+        f"  floor {floor_total / answers:,.0f}, bot {bot_total / answers:,.0f}: "
+        f"floor/bot {floor_total / bot_total:.3f}"
+    )
+    floor_areas, bot_areas = _bytecode_areas(floor_sites), _bytecode_areas(bot_sites)
+    print(f"  {'area':<36}{'floor':>7}{'bot':>7}{'extra':>7}")
+    for area in sorted(bot_areas | floor_areas, key=lambda a: floor_areas[a] - bot_areas[a]):
+        cells = [floor_areas[area] / answers, bot_areas[area] / answers]
+        print(f"  {area:<36}{cells[0]:7.0f}{cells[1]:7.0f}{cells[1] - cells[0]:+7.0f}")
+    print("  the bot's own functions: bytecodes per answer")
+    mine = [
+        (site, count)
+        for site, count in bot_sites.items()
+        if any(site[0].startswith(str(ROOT / package)) for package in ("bot", "flows", "storage"))
+    ]
+    for (path, line, name), count in sorted(mine, key=lambda item: -item[1])[:PROFILE_LINES]:
+        print(f"    {count / answers:7.0f}  {Path(path).relative_to(ROOT)}:{line} {name}")
+    print()
+
+
+async def _count_bytecodes(rig: FloorRig | BotRig) -> Counter[Site]:
+    taps = await rig.open_round(timed=False)
+    sites: Counter[Site] = Counter()
+
+    def trace(frame: FrameType, event: str, arg: object) -> Any:
+        if event == "call":
+            frame.f_trace_opcodes = True
+        elif event == "opcode":
+            code = frame.f_code
+            if code.co_filename == "<string>" and frame.f_back is not None:
+                # A generated __init__: the line that builds the object says whose it is.
+                caller = frame.f_back
+                sites[caller.f_code.co_filename, caller.f_lineno, f"{code.co_name} there"] += 1
+            else:
+                sites[code.co_filename, code.co_firstlineno, code.co_name] += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps)
+    finally:
+        sys.settrace(None)
+    return sites
+
+
+def _bytecode_areas(sites: Counter[Site]) -> Counter[str]:
+    areas: Counter[str] = Counter()
+    for (path, _, _), count in sites.items():
+        areas[_area(path)] += count
+    return areas
 
 
 # ---- report ---------------------------------------------------------------------------------
@@ -773,6 +846,11 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--participants", type=int, default=PARTICIPANTS)
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--bytecodes",
+        action="store_true",
+        help="count the bytecodes of one more round of each, floor vs bot",
+    )
     parser.add_argument(
         "--yielding",
         action="store_true",
