@@ -245,9 +245,10 @@ async def _survey_button(
     if session is None or session.user_id != query.from_user.id:
         t = await t_for(services, query.from_user)
         return t("This button is no longer valid.")
-    # The session knows its language: no need to look the person up on every answer.
-    t = translator(language_of(session.state.get("language"), services.settings.default_language))
     if button.action == "e" and button.argument in ("", "-"):
+        # The session knows its language: no need to look the person up.
+        language = session.state.get("language")
+        t = translator(language_of(language, services.settings.default_language))
         return await _toggle_edit_picker(services, bot, session, button, t)
     # A current button was tapped on the question's own message: that is the message to settle.
     tapped = query.message

@@ -106,24 +106,14 @@ async def _commit(
             return ApplyResult.APPLIED
         fresh = await services.repo.mark_update_processed(known_update, now)
         return ApplyResult.APPLIED if fresh else ApplyResult.DUPLICATE
-    status = _status_of(outcome, session)
+    status, recorded, retracted = _writes_of(outcome, session)
     state = outcome.state
     if anonymous and status != "active":
         # The stored session names the person: once finished it must not also hold the answers.
         state = state.evolve(answers={}, skipped=frozenset())
     stored = state.to_json()
     result = await services.repo.apply_step(
-        known_update,
-        session.id,
-        stored,
-        [
-            AnswerWrite(e.step, e.value, e.detail)
-            for e in outcome.effects
-            if isinstance(e, RecordAnswer)
-        ],
-        [e.step for e in outcome.effects if isinstance(e, RetractAnswer)],
-        now,
-        status=status,
+        known_update, session.id, stored, recorded, retracted, now, status=status
     )
     if result is ApplyResult.APPLIED and status == "active":
         services.remember_state(session.id, stored, state)
@@ -136,11 +126,21 @@ def is_closed(found: Round, now: datetime) -> bool:
     return found.status == "closed" or (found.deadline is not None and found.deadline <= now)
 
 
-def _status_of(outcome: Outcome, session: Session) -> SessionStatus:
-    for effect in outcome.effects:
-        if isinstance(effect, Finish):
-            return effect.outcome  # a finish outcome is the session's final status
-    return session.status
+def _writes_of(
+    outcome: Outcome, session: Session
+) -> tuple[SessionStatus, list[AnswerWrite], list[str]]:
+    """The session's status after the step, the answers it records and those it retracts."""
+    status = session.status
+    recorded: list[AnswerWrite] = []
+    retracted: list[str] = []
+    for effect in outcome.effects:  # one pass: it runs at every answer
+        if isinstance(effect, RecordAnswer):
+            recorded.append(AnswerWrite(effect.step, effect.value, effect.detail))
+        elif isinstance(effect, RetractAnswer):
+            retracted.append(effect.step)
+        elif isinstance(effect, Finish):
+            status = effect.outcome  # a finish outcome is the session's final status
+    return status, recorded, retracted
 
 
 @dataclass(slots=True)
@@ -224,8 +224,9 @@ class Presenter:
                 isinstance(e, RecordAnswer) and e.step == cursor for e in self.outcome.effects
             )
             skipped = cursor in state.skipped and cursor not in self.before.skipped
-            if (answered or skipped) and self.flow.step_by_id(cursor).kind != "collect":
-                reply = settled_reply(self.t, self.flow, state, self.flow.step_by_id(cursor))
+            answered_step = self.flow.step_by_id(cursor)
+            if (answered or skipped) and answered_step.kind != "collect":
+                reply = settled_reply(self.t, self.flow, state, answered_step)
                 await telegram_io.edit(self.bot, self.chat_id, prompt, reply)
                 return
         await telegram_io.edit_buttons(self.bot, self.chat_id, prompt, None)
