@@ -199,14 +199,7 @@ def _write_known_sessions(
     conn: sqlite3.Connection, chunk: Sequence[KnownStep], times: dict[int, str]
 ) -> bool:
     """The states of sessions still as known and active; False if one is not (anymore)."""
-    return _update_known_sessions(
-        conn,
-        chunk,
-        [
-            ("state_json", lambda item: item.state_json),
-            ("updated_at", lambda item: times[id(item)]),
-        ],
-    )
+    return _update_known_sessions(conn, chunk, _state_columns(times))
 
 
 def _finish_known_sessions(
@@ -218,8 +211,7 @@ def _finish_known_sessions(
         conn,
         chunk,
         [
-            ("state_json", lambda item: item.state_json),
-            ("updated_at", lambda item: times[id(item)]),
+            *_state_columns(times),
             ("finished_at", lambda item: times[id(item)]),
             ("status", lambda item: item.status),
             # the scrub drops the one link of an anonymous session
@@ -256,6 +248,14 @@ def _finish_known_sessions(
             ],
         )
     return True
+
+
+def _state_columns(times: dict[int, str]) -> list[tuple[str, Callable[[KnownStep], object]]]:
+    """What every step of a known session sets: its state, and when."""
+    return [
+        ("state_json", lambda item: item.state_json),
+        ("updated_at", lambda item: times[id(item)]),
+    ]
 
 
 def _update_known_sessions(
