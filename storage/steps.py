@@ -3,7 +3,8 @@
 Rule: as in `sessions`, functions take a `sqlite3.Connection` and run on the writer's thread,
 inside the writer's transaction. `apply_step` does one step; `apply_known_steps` does the steps
 of known sessions of a whole batch in three statements (three more when some finish), because
-every statement costs the writer's thread a wait for the GIL while the event loop is busy.
+every statement costs Python work to bind, and a hand-over of the GIL from the event loop to the
+writer's thread.
 
 Anonymity is as `sessions` says: random answer ids, answer times kept to the day in anonymous
 rounds, and the session's link to its response dropped in the transaction that finishes it.
@@ -77,7 +78,7 @@ def apply_step(
     """One step of an active session: its state, answers and update id, in one transaction.
 
     With `known`, a step that keeps the session active is three statements (update id, session,
-    answer): every statement costs the writer's thread a wait for the GIL.
+    answer): every statement costs a hand-over of the GIL to the writer's thread.
     """
     if update_id is not None and not claim_update(conn, update_id, at):
         return Applied(ApplyResult.DUPLICATE)
