@@ -76,7 +76,7 @@ async def drive(
     flow = services.flows.get(session.state["flow_id"], session.flow_version)
     before = services.state_of(session)
     found = services.known_round(session.round_id) or await services.round(session.round_id)
-    now = services.clock()
+    now = event.at  # the clock was read for the event, just before: one read per update
     if found is not None and is_closed(found, now) and not before.is_finished:
         event = TimedOut(at=now)  # late answers are refused, the earlier ones kept
     outcome = step(flow, before, event)
