@@ -42,6 +42,11 @@ MAX_BATCH = 512
 # Callers woken together by one commit, from which the writer splits them into two groups. A few
 # callers are no convoy: they keep meeting in one batch, as concurrent writes do.
 SPLIT_FROM = 16
+# How long writes that nobody awaits (the ids of the messages on screen) wait in the queue for an
+# awaited write to ride with. Sent alone, they took a commit of their own, and the answers that
+# arrived meanwhile all queued behind it: with participants taking turns, every answer ended up
+# in one batch, and the event loop sat idle through each commit.
+QUEUED_DELAY_SECONDS = 0.25
 
 
 # Told what a unit did once its batch is over, on the event loop, before any caller resumes and
@@ -67,6 +72,12 @@ class _Request(Generic[T]):
 
 
 @dataclass(slots=True)
+class _Collected:
+    collect: Collect
+    awaited: bool  # its writes have callers waiting for them (`Gather`)
+
+
+@dataclass(slots=True)
 class _Outcome:
     value: Any = None
     error: Exception | None = None
@@ -86,8 +97,10 @@ RunAll = Callable[[sqlite3.Connection, Sequence[Any]], Sequence[Any]]
 class GroupCommitWriter:
     """The single writer of a store; `submit` is the only way to write.
 
-    A batch starts when the writer is free and its task gets a turn of the loop, or, after a
-    batch of many callers, as soon as half as many wait (`_arrived`). The many callers a commit
+    A batch starts when the writer is free, someone awaits a write, and the writer's task gets
+    a turn of the loop, or, after a batch of many callers, as soon as half as many wait
+    (`_arrived`). Writes that nobody awaits go with the next batch, or on their own after
+    `QUEUED_DELAY_SECONDS`. The many callers a commit
     wakes together would otherwise stay together: the task's turn comes after all of them have
     run, so the next batch took them all again, and the loop idled through every commit.
     Starting at half splits them in two groups, one committing while the other runs.
@@ -99,7 +112,10 @@ class GroupCommitWriter:
         self._db = db
         self._path = path
         self._on_stop = on_stop  # the writer died: a batch in flight may still commit
-        self._queue: deque[_Request[Any] | Collect] = deque()
+        self._queue: deque[_Request[Any] | _Collected] = deque()
+        self._awaited = 0  # items of the queue that someone awaits
+        self._flush_queued = False  # the writes nobody awaits have waited long enough
+        self._timer: asyncio.TimerHandle | None = None  # sets `_flush_queued`
         self._flight: _Flight | None = None  # the batch on the connection's thread
         self._wake: asyncio.Future[None] | None = None  # the idle task waits on it
         self._waiting = 0  # callers that arrived since the last batch started
@@ -129,6 +145,7 @@ class GroupCommitWriter:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._seal_collections()
         self._queue.append(_Request(unit, future, ended))
+        self._awaited += 1
         self._arrived()
         return await future
 
@@ -144,20 +161,22 @@ class GroupCommitWriter:
         self._counters.queued += 1
         self._poke()
 
-    def submit_collected(self, collect: Collect) -> None:
+    def submit_collected(self, collect: Collect, *, awaited: bool = False) -> None:
         """Queue a write whose unit `collect` builds when its batch leaves.
 
         For many small writes that one unit does at once (see `Gather`, and the repository's
         prompt notes): the caller gathers them and queues one collection at a time. Writes keep
         the order they were submitted in: any other write seals the collections already queued
         (`Collection.seal`), so what is gathered after it is written after it. Nobody waits for
-        the unit itself; its outcome goes to the `Ended` hook that `collect` returns.
+        the unit itself; its outcome goes to the `Ended` hook that `collect` returns. `awaited`:
+        callers wait for what the collection writes, so its batch starts as an awaited write's.
 
         Raises:
             StoreClosedError: the store is closing.
         """
         self._check_open()
-        self._queue.append(collect)
+        self._queue.append(_Collected(collect, awaited))
+        self._awaited += awaited
         self._counters.queued += 1
         self._poke()
 
@@ -190,11 +209,25 @@ class GroupCommitWriter:
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(None)
 
+    def _queued_due(self) -> None:
+        self._timer = None
+        self._flush_queued = True
+        self._poke()
+
+    def _stop_timer(self) -> None:
+        self._flush_queued = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
     def _start(self) -> None:
         """Send what is queued to the connection's thread, as one batch, at once."""
         batch: list[_Request[Any]] = []
         while self._queue and len(batch) < MAX_BATCH:
-            _take(self._queue.popleft(), batch)
+            item = self._queue.popleft()
+            self._awaited -= _is_awaited(item)
+            _take(item, batch)
+        self._stop_timer()
         if not batch:  # only collections with nothing left to write
             return
         self._last_batch, self._waiting = self._waiting, 0
@@ -224,12 +257,15 @@ class GroupCommitWriter:
         try:
             while True:
                 if self._flight is None:
-                    if self._queue:
+                    if self._queue and (self._awaited or self._closing or self._flush_queued):
                         self._start()
                         continue
                     if self._closing:
                         return
-                    self._wake = asyncio.get_running_loop().create_future()
+                    loop = asyncio.get_running_loop()
+                    if self._queue and self._timer is None:  # only writes nobody awaits
+                        self._timer = loop.call_later(QUEUED_DELAY_SECONDS, self._queued_due)
+                    self._wake = loop.create_future()
                     await self._wake
                     continue
                 # No turn of the loop to wait for more: while this batch commits, the next one
@@ -260,12 +296,14 @@ class GroupCommitWriter:
     def _fail_all(self, error: BaseException) -> None:
         """Never leave a caller waiting forever if the writer itself dies."""
         self._stopped = True
+        self._stop_timer()
         if self._on_stop is not None:
             self._on_stop()
         pending = list(self._flight.batch) if self._flight is not None else []
         self._flight = None
         while self._queue:
             _take(self._queue.popleft(), pending)
+        self._awaited = 0
         for request in pending:
             if request.ended is not None:
                 with contextlib.suppress(Exception):
@@ -311,7 +349,7 @@ class Gather:
         gathered = self._open
         if gathered is None:  # no collection open: queue one for a new list
             gathered = []
-            self._writer.submit_collected(partial(self._collect, gathered))
+            self._writer.submit_collected(partial(self._collect, gathered), awaited=True)
             self._open = gathered
         gathered.append(_Item(item, future, ended))
         self.items += 1
@@ -388,13 +426,17 @@ def _settle(
             future.set_exception(public(outcome.error))
 
 
-def _take(item: _Request[Any] | Collect, batch: list[_Request[Any]]) -> None:
+def _is_awaited(item: _Request[Any] | _Collected) -> bool:
+    return item.future is not None if isinstance(item, _Request) else item.awaited
+
+
+def _take(item: _Request[Any] | _Collected, batch: list[_Request[Any]]) -> None:
     """Add `item` to the batch; a collection's unit is built now that its batch leaves."""
     if isinstance(item, _Request):
         batch.append(item)
         return
     try:
-        built = item()
+        built = item.collect()
     except Exception:  # a caller's bug must not stop the writer for everyone
         log.exception("a collected write could not be built")
         return

@@ -306,3 +306,31 @@ async def test_callers_get_their_results_when_a_hook_stops_the_writer(
     with pytest.raises(StorageError):
         await repo.upsert_person(UserId(1), "Ada", "en", at(0))
     await repo.close()
+
+
+async def test_a_write_nobody_awaits_goes_with_the_next_awaited_one(
+    repo: SqliteRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Alone it took a commit of its own, and the answers that arrived meanwhile queued behind it.
+    sizes: list[int] = []
+
+    def recording(conn: sqlite3.Connection, units: Sequence[Any]) -> list[Any]:
+        sizes.append(len(units))
+        return run_batch(conn, units)
+
+    monkeypatch.setattr(writer, "run_batch", recording)
+    ended: list[object] = []
+    repo._writer.submit_later(lambda conn: "noted", lambda value, error: ended.append(value))
+    await asyncio.sleep(0.05)  # many turns of the loop, well within the delay
+    assert (sizes, ended) == ([], [])
+    await repo.upsert_person(UserId(1), "Ada", "en", at(0))
+    assert (sizes, ended) == ([2], ["noted"])
+
+
+async def test_a_write_nobody_awaits_leaves_alone_after_the_delay(
+    repo: SqliteRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer, "QUEUED_DELAY_SECONDS", 0.01)
+    done = asyncio.get_running_loop().create_future()
+    repo._writer.submit_later(lambda conn: "noted", lambda value, error: done.set_result(value))
+    assert await asyncio.wait_for(done, timeout=5) == "noted"
