@@ -19,14 +19,16 @@ the ratio is the median of each repeat's bot/floor, so that a machine busy elsew
 weighs on both sides. At the end, every answer must be stored exactly once, as tapped.
 
 Run: `.venv/bin/python bench/updates.py [--participants 70] [--repeats 3] [--profile]
-[--bytecodes] [--yielding]`. With `--profile`, one more round of each runs under cProfile, and
+[--bytecodes] [--yielding] [--back-to-back]`. With `--profile`, one more round of each runs under cProfile, and
 the event-loop time per answer is shown by area (PTB, bot, engine, storage…), floor beside bot,
 with the bot's costliest functions. With `--bytecodes`, one more round of each counts the
 bytecodes Python runs, by area and function: the same on any machine, at any load.
-By default the recording request answers without giving the event loop a turn, so the floor
-handles each update from start to end while its data is in the CPU's caches, and only the bot,
-which waits for its commit, interleaves updates. With `--yielding`, every call gives the loop
-one turn, as a network round trip does, on both sides.
+The recording request answers without giving the event loop a turn, so each update is handled
+from start to end; with `--yielding`, every call gives the loop one turn, as a network round trip
+does, on both sides. After each answer, a participant gives the loop one turn, as the updates of
+concurrent chats arrive interleaved: the floor, where nothing else waits, would otherwise answer
+each participant's 20 questions in a row, with that participant's data in the CPU's caches,
+while the bot, which waits for its commits, interleaves them. `--back-to-back` measures that way.
 """
 
 from __future__ import annotations
@@ -292,9 +294,16 @@ class Run:
 
 
 async def answer_all(
-    app: AnyApp, rec: RecordingRequest, users: Sequence[Json], ids: Iterator[int], taps: Taps
+    app: AnyApp,
+    rec: RecordingRequest,
+    users: Sequence[Json],
+    ids: Iterator[int],
+    taps: Taps,
+    *,
+    back_to_back: bool,
 ) -> Run:
-    """Every participant answers every question, concurrently, each in order."""
+    """Every participant answers every question, concurrently, each in order, taking turns
+    unless `back_to_back`."""
     latencies: list[float] = []
 
     async def participant(n: int, user: Json) -> None:
@@ -308,6 +317,8 @@ async def answer_all(
             began = time.perf_counter()
             await app.process_update(update)
             latencies.append(time.perf_counter() - began)
+            if not back_to_back:
+                await asyncio.sleep(0)  # the other chats' updates come in between
         assert rec.screens.get(user["id"]) is None, f"participant {n}: buttons left after the end"
 
     began, cpu, loop = time.perf_counter(), time.process_time(), time.thread_time()
@@ -381,6 +392,7 @@ class FloorRig:
     rec: RecordingRequest
     users: list[Json]
     ids: Iterator[int] = field(default_factory=itertools.count)
+    back_to_back: bool = False
 
     async def open_round(self, *, timed: bool) -> Taps:
         """Every participant's first question on screen (not timed)."""
@@ -450,6 +462,7 @@ class BotRig:
     startup_ms: dict[str, float]
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     rounds: list[tuple[RoundId, Taps]] = field(default_factory=list)
+    back_to_back: bool = False
 
     async def open_round(self, *, timed: bool) -> Taps:
         """A new round of the bench flow, and every participant's first question on screen."""
@@ -542,7 +555,7 @@ async def counted_round(rig: BotRig) -> tuple[Counter[str], int]:
     reads = repo.reads if isinstance(repo, SqliteRepository) else 0
     rig.services.repo = CountingRepository(repo, calls)
     try:
-        await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps)
+        await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps, back_to_back=rig.back_to_back)
     finally:
         rig.services.repo = repo
     return calls, (repo.reads if isinstance(repo, SqliteRepository) else 0) - reads
@@ -578,7 +591,9 @@ async def timed_round(rig: FloorRig | BotRig, tally: Tally) -> None:
     taps = await rig.open_round(timed=True)
     calls, writes = Counter(rig.rec.calls), asdict(rig.write_stats())
     scans = [generation["collections"] for generation in gc.get_stats()]
-    run = await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps)
+    run = await answer_all(
+        rig.app, rig.rec, rig.users, rig.ids, taps, back_to_back=rig.back_to_back
+    )
     tally.runs.append(run)
     tally.answers += len(rig.users) * QUESTIONS
     tally.calls += rig.rec.calls - calls
@@ -613,6 +628,7 @@ async def measure(args: argparse.Namespace, settings: Settings) -> Results:
     async with contextlib.AsyncExitStack() as stack:
         bot = await start_bot(stack, settings, users, yielding=args.yielding)
         floor = start_floor(users, yielding=args.yielding)
+        bot.back_to_back = floor.back_to_back = args.back_to_back
         await floor.app.initialize()
         stack.push_async_callback(floor.app.shutdown)
         await timed_round(floor, Tally())  # warm-up
@@ -671,7 +687,7 @@ async def _profile_answers(rig: FloorRig | BotRig) -> tuple[Counter[str], pstats
     taps = await rig.open_round(timed=False)
     profiler = cProfile.Profile()
     profiler.enable()
-    await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps)
+    await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps, back_to_back=rig.back_to_back)
     profiler.disable()
     stats = pstats.Stats(profiler)
     areas: Counter[str] = Counter()
@@ -750,7 +766,7 @@ async def _count_bytecodes(rig: FloorRig | BotRig) -> Counter[Site]:
 
     sys.settrace(trace)
     try:
-        await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps)
+        await answer_all(rig.app, rig.rec, rig.users, rig.ids, taps, back_to_back=rig.back_to_back)
     finally:
         sys.settrace(None)
     return sites
@@ -766,11 +782,12 @@ def _bytecode_areas(sites: Counter[Site]) -> Counter[str]:
 # ---- report ---------------------------------------------------------------------------------
 
 
-def report(results: Results, participants: int, *, yielding: bool) -> None:
+def report(results: Results, participants: int, *, yielding: bool, back_to_back: bool) -> None:
     floor, bot = results.floor, results.bot
     cuts = statistics.quantiles([x for run in bot.runs for x in run.latencies], n=100)
     ratio = statistics.median(b / f for b, f in zip(bot.rates, floor.rates, strict=True))
-    print(f"{participants} participants × {QUESTIONS} button answers, concurrently")
+    how = "each one's answers back to back" if back_to_back else "taking turns"
+    print(f"{participants} participants × {QUESTIONS} button answers, concurrently, {how}")
     if yielding:
         print("every Bot API call gives the event loop a turn before it returns (--yielding)")
     print(f"PTB floor  {floor.rate:7,.0f} answers/s  ({_runs(floor)})")
@@ -856,6 +873,11 @@ def main(argv: Sequence[str]) -> None:
         action="store_true",
         help="every Bot API call gives the event loop a turn, as a network round trip does",
     )
+    parser.add_argument(
+        "--back-to-back",
+        action="store_true",
+        help="participants give the event loop no turn between their answers",
+    )
     args = parser.parse_args(argv)
     problems = ProblemCounter()
     logging.getLogger().addHandler(problems)
@@ -872,7 +894,7 @@ def main(argv: Sequence[str]) -> None:
             flows_dir=flows_dir,
         )
         results = asyncio.run(measure(args, settings))
-    report(results, args.participants, yielding=args.yielding)
+    report(results, args.participants, yielding=args.yielding, back_to_back=args.back_to_back)
     if problems.records:
         first = problems.records[0]
         sys.exit(f"{len(problems.records)} warnings or errors were logged, first: {first.msg}")
