@@ -100,10 +100,10 @@ class GroupCommitWriter:
     A batch starts when the writer is free, someone awaits a write, and the writer's task gets
     a turn of the loop, or, after a batch of many callers, as soon as half as many wait
     (`_arrived`). Writes that nobody awaits go with the next batch, or on their own after
-    `QUEUED_DELAY_SECONDS`. The many callers a commit
-    wakes together would otherwise stay together: the task's turn comes after all of them have
-    run, so the next batch took them all again, and the loop idled through every commit.
-    Starting at half splits them in two groups, one committing while the other runs.
+    `QUEUED_DELAY_SECONDS`. The many callers a commit wakes together would otherwise stay
+    together: the task's turn comes after all of them have run, so the next batch took them all
+    again, and the loop idled through every commit. Starting at half splits them in two groups,
+    one committing while the other runs.
     """
 
     def __init__(
