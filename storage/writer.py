@@ -114,8 +114,8 @@ class GroupCommitWriter:
         self._on_stop = on_stop  # the writer died: a batch in flight may still commit
         self._queue: deque[_Request[Any] | _Collected] = deque()
         self._awaited = 0  # items of the queue that someone awaits
-        self._flush_queued = False  # the writes nobody awaits have waited long enough
-        self._timer: asyncio.TimerHandle | None = None  # sets `_flush_queued`
+        # Starts a batch of writes nobody awaits once they have waited long enough.
+        self._timer: asyncio.TimerHandle | None = None
         self._flight: _Flight | None = None  # the batch on the connection's thread
         self._wake: asyncio.Future[None] | None = None  # the idle task waits on it
         self._waiting = 0  # callers that arrived since the last batch started
@@ -210,12 +210,12 @@ class GroupCommitWriter:
             self._wake.set_result(None)
 
     def _queued_due(self) -> None:
+        # Armed only while no batch is in flight, and stopped by whatever starts one or stops
+        # the writer: the writes nobody awaits are still queued, and the writer is free.
         self._timer = None
-        self._flush_queued = True
-        self._poke()
+        self._start()
 
     def _stop_timer(self) -> None:
-        self._flush_queued = False
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -257,7 +257,7 @@ class GroupCommitWriter:
         try:
             while True:
                 if self._flight is None:
-                    if self._queue and (self._awaited or self._closing or self._flush_queued):
+                    if self._queue and (self._awaited or self._closing):
                         self._start()
                         continue
                     if self._closing:

@@ -32,6 +32,20 @@ def _insert(x: int) -> Callable[[sqlite3.Connection], int]:
     return unit
 
 
+@pytest.fixture
+def batch_sizes(repo: SqliteRepository, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of units of each batch the writer runs once `repo` is open."""
+    del repo  # opened first: its own writes are not counted
+    sizes: list[int] = []
+
+    def recording(conn: sqlite3.Connection, units: Sequence[Any]) -> list[Any]:
+        sizes.append(len(units))
+        return run_batch(conn, units)
+
+    monkeypatch.setattr(writer, "run_batch", recording)
+    return sizes
+
+
 def _values(conn: sqlite3.Connection) -> list[int]:
     return [x for (x,) in conn.execute("SELECT x FROM t ORDER BY x")]
 
@@ -260,20 +274,10 @@ async def _two_writes_each(repo: SqliteRepository, callers: int) -> None:
     ],
 )
 async def test_callers_woken_together_by_a_commit_are_split_in_two(
-    repo: SqliteRepository,
-    monkeypatch: pytest.MonkeyPatch,
-    callers: int,
-    batches: list[int],
+    repo: SqliteRepository, batch_sizes: list[int], callers: int, batches: list[int]
 ) -> None:
-    sizes: list[int] = []
-
-    def recording(conn: sqlite3.Connection, units: Sequence[Any]) -> list[Any]:
-        sizes.append(len(units))
-        return run_batch(conn, units)
-
-    monkeypatch.setattr(writer, "run_batch", recording)
     await _two_writes_each(repo, callers)
-    assert sizes == batches
+    assert batch_sizes == batches
 
 
 class _WriterStops(BaseException):
@@ -309,22 +313,15 @@ async def test_callers_get_their_results_when_a_hook_stops_the_writer(
 
 
 async def test_a_write_nobody_awaits_goes_with_the_next_awaited_one(
-    repo: SqliteRepository, monkeypatch: pytest.MonkeyPatch
+    repo: SqliteRepository, batch_sizes: list[int]
 ) -> None:
     # Alone it took a commit of its own, and the answers that arrived meanwhile queued behind it.
-    sizes: list[int] = []
-
-    def recording(conn: sqlite3.Connection, units: Sequence[Any]) -> list[Any]:
-        sizes.append(len(units))
-        return run_batch(conn, units)
-
-    monkeypatch.setattr(writer, "run_batch", recording)
     ended: list[object] = []
     repo._writer.submit_later(lambda conn: "noted", lambda value, error: ended.append(value))
     await asyncio.sleep(0.05)  # many turns of the loop, well within the delay
-    assert (sizes, ended) == ([], [])
+    assert (batch_sizes, ended) == ([], [])
     await repo.upsert_person(UserId(1), "Ada", "en", at(0))
-    assert (sizes, ended) == ([2], ["noted"])
+    assert (batch_sizes, ended) == ([2], ["noted"])
 
 
 async def test_a_write_nobody_awaits_leaves_alone_after_the_delay(
