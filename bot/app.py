@@ -1,37 +1,55 @@
-"""The PTB Application: handlers, the error handler, command menus and housekeeping jobs.
+"""The PTB Application: handlers, the menu buttons' action table, the error handler, jobs.
 
-Rule: this module wires; it decides nothing. Handlers live in `private`, `cohorts`, `rounds`.
+Rule: this module wires; it decides nothing. Handlers live in `private`, `cohorts`, `rounds`,
+`onboarding` and `answering`; every menu button's action is named in `ACTIONS`, here.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     filters,
 )
 
-from bot import cohorts, onboarding, private, rounds  # noqa: F401  (menu actions register on import)
+from bot import answering, cohorts, onboarding, private, rounds
+from bot.conversation import Context, MenuActions, language_for
 from bot.i18n import translator
+from bot.jobs.housekeeping import INTERVAL, housekeep
 from bot.menus import register_commands
 from bot.services import SERVICES_KEY, Services, services_of
-from bot.survey import close_round, end_sessions
 from storage.models import UserId
 
 log = logging.getLogger(__name__)
-Context = CallbackContext[Any, Any, Any, Any]
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
+
+# Callback data `m|<action>|<argument>` → what the tap does (`callbacks.ARGUMENTS` says how
+# each argument reads).
+ACTIONS: MenuActions = {
+    "round": answering.pick_round,
+    "cancel": private.confirm_cancel,
+    "resume": private.keep_going,
+    "lang": cohorts.language_chosen,
+    "forget": cohorts.forget,
+    "jlang": onboarding.language_chosen,
+    "jname": onboarding.telegram_name,
+    "jorg": onboarding.no_organisation,
+    "jok": onboarding.consented,
+    "jno": onboarding.declined,
+    "open": rounds.open_step,
+    "status": rounds.status_for,
+    "close": rounds.close_step,
+    "drop": rounds.drop,
+}
 
 
 def build_application(
@@ -57,11 +75,13 @@ def build_application(
     return application
 
 
+async def _on_button(update: Update, context: Context) -> None:
+    await private.on_button(update, context, ACTIONS)
+
+
 def _add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     add = app.add_handler
-    # Button taps first: they are most of the traffic, and every handler above one checks the
-    # update before it is passed on.
-    add(CallbackQueryHandler(private.on_button))
+    add(CallbackQueryHandler(_on_button))
     add(CommandHandler("start", private.on_start, filters=PRIVATE))
     add(CommandHandler("start", cohorts.on_group_start, filters=GROUPS))
     add(CommandHandler("help", private.on_help))
@@ -85,26 +105,11 @@ async def prepare(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services.bot_username = app.bot.username
     await register_commands(app)
     if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            _housekeeping, interval=timedelta(minutes=5), first=timedelta(seconds=1)
-        )
+        app.job_queue.run_repeating(_housekeeping, interval=INTERVAL, first=1)
 
 
 async def _housekeeping(context: Context) -> None:
     await housekeep(services_of(context), context.bot)
-
-
-async def housekeep(services: Services, bot: Bot) -> None:
-    """Close rounds past their deadline, end the sessions a stopped closing left open, and
-    forget update ids old enough never to come back."""
-    now = services.clock()
-    for due in await services.repo.open_rounds_due(now):
-        await close_round(services, bot, due.id)
-        log.info("round %s closed at its deadline", due.id)
-    for round_id in await services.repo.closed_rounds_with_active_sessions():
-        await end_sessions(services, bot, round_id)
-        log.info("the sessions still open in closed round %s are ended", round_id)
-    await services.repo.prune_processed_updates(now - timedelta(days=2))
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -116,7 +121,7 @@ async def on_error(update: object, context: Context) -> None:
     try:
         services = services_of(context)
         person = await services.repo.get_person(UserId(user.id))
-        t = translator(private.language_for(services, person, user))
+        t = translator(language_for(services, person, user))
         text = t(
             "Sorry, something went wrong on my side. Your answers so far are safe; please try again in a moment."
         )

@@ -9,37 +9,35 @@ from __future__ import annotations
 import json
 import secrets
 from html import escape
-from typing import Any
 
 from telegram import Bot, InputFile, Update, User
 from telegram.error import TelegramError
-from telegram.ext import CallbackContext
 
 from bot import telegram_io
 from bot.callbacks import MenuButton
-from bot.i18n import translator
+from bot.conversation import Context, Tap, current_session, person_of, stale, t_for
+from bot.deeplinks import facilitator_payload, join_payload
+from bot.i18n import LANGUAGE_NAMES, translator
 from bot.menus import show_facilitator_menu
-from bot.onboarding import LANGUAGE_NAMES, facilitator_code
 from bot.policy import Action, authorize, facilitated_cohorts
-from bot.private import Tap, current_session, menu_action, person_of, t_for
 from bot.render import Button, Reply
 from bot.services import Services, services_of
 from bot.survey import drive
 from flows.events import Started
-from flows.schema import LANGUAGES, Language
+from flows.schema import LANGUAGES
 from storage.models import ChatId, Cohort, UserId
 
-Context = CallbackContext[Any, Any, Any, Any]
 NAME_MAX = 80
 
 
 def invite_links(services: Services, cohort: Cohort) -> tuple[str, str, str]:
     """(participants' link, add-to-group link, co-facilitators' link)."""
     base = f"https://t.me/{services.bot_username}"
+    secret = services.settings.bot_token.get_secret_value() if services.settings.bot_token else ""
     return (
-        f"{base}?start=j{cohort.invite_code}",
+        f"{base}?start={join_payload(cohort.invite_code)}",
         f"{base}?startgroup={cohort.invite_code}",
-        f"{base}?start={facilitator_code(services, cohort.invite_code)}",
+        f"{base}?start={facilitator_payload(secret, cohort.invite_code)}",
     )
 
 
@@ -204,11 +202,11 @@ async def on_lang(update: Update, context: Context) -> None:
     await telegram_io.send(context.bot, chat.id, Reply(t("Which language do you prefer?"), (row,)))
 
 
-@menu_action("lang")
-async def _language(tap: Tap) -> str | None:
-    if tap.argument not in LANGUAGES:
-        return None
-    language: Language = tap.argument
+async def language_chosen(tap: Tap) -> str | None:
+    """`lang`: the language picked after /lang."""
+    language = tap.choices.language
+    if language is None:
+        return await stale(tap)
     services = tap.services
     await person_of(services, tap.user)
     await services.repo.set_person_language(UserId(tap.user.id), language, services.clock())
@@ -265,10 +263,10 @@ async def on_forget(update: Update, context: Context) -> None:
     await telegram_io.send(context.bot, user.id, Reply(text, rows))
 
 
-@menu_action("forget")
-async def _forget(tap: Tap) -> str | None:
-    if tap.argument != "!":
-        return None
+async def forget(tap: Tap) -> str | None:
+    """`forget`: deleting one's data confirmed."""
+    if not tap.choices.confirmed:
+        return await stale(tap)
     t = await t_for(tap.services, tap.user)
     await tap.services.repo.forget_person(UserId(tap.user.id), tap.services.clock())
     message = tap.query.message

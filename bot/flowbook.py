@@ -55,6 +55,10 @@ class FlowBook:
             return self.earlier[flow_id, version]
         raise FlowMissingError(f"flow {flow_id} v{version} is not available")
 
+    def ids(self) -> frozenset[str]:
+        """The ids a facilitator can open (earlier versions only finish their sessions)."""
+        return frozenset(self.flows)
+
     def __iter__(self) -> Iterator[Flow]:
         return iter(sorted(self.flows.values(), key=lambda flow: flow.id))
 

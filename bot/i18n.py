@@ -20,6 +20,7 @@ from babel.messages.pofile import read_po
 from flows.schema import LANGUAGES, Language
 
 LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGE_NAMES: dict[Language, str] = {"fr": "Français", "en": "English", "nl": "Nederlands"}
 DOMAIN = "bilan"
 log = logging.getLogger(__name__)
 

@@ -2,14 +2,12 @@
 
 Rule: each answer is stored as it comes (a dialog row, with the update_id), so a restart or a
 pause resumes the onboarding where it was. Joining twice is harmless: a member is told so and
-sent on to what is open for them. A co-facilitator link (signed with the bot's token, so it
-cannot be guessed from the participants' code) runs the same dialog with another role.
+sent on to what is open for them. A co-facilitator link (see `deeplinks`) runs the same dialog
+with another role.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -17,47 +15,27 @@ from typing import Any
 from telegram import Bot, User
 
 from bot import telegram_io
+from bot.answering import offer_open_rounds
 from bot.callbacks import MenuButton
-from bot.i18n import Translator, translator
-from bot.private import Tap, menu_action, t_for
+from bot.conversation import Tap, stale, t_for
+from bot.deeplinks import JoinLink
+from bot.i18n import LANGUAGE_NAMES, Translator, translator
 from bot.render import Button, Reply
 from bot.services import Services
-from flows.schema import LANGUAGES, Language
+from flows.schema import LANGUAGES
 from storage.models import ApplyResult, CohortId, UpdateId, UserId
 
 NAME_MAX = 64
 ORGANISATION_MAX = 120
-LANGUAGE_NAMES: dict[Language, str] = {"fr": "Français", "en": "English", "nl": "Nederlands"}
 JOIN = "join"
 
 
-def facilitator_code(services: Services, invite_code: str) -> str:
-    """The co-facilitator payload for a cohort: its code and a signature only this bot can make."""
-    secret = services.settings.bot_token.get_secret_value() if services.settings.bot_token else ""
-    signature = hmac.new(secret.encode(), invite_code.encode(), hashlib.sha256).hexdigest()[:10]
-    return f"f{invite_code}_{signature}"
-
-
-def _read_payload(services: Services, payload: str) -> tuple[str, str] | None:
-    """(invite code, role) from a /start payload, or None when it is no invitation."""
-    if payload.startswith("f") and "_" in payload:
-        code = payload[1:].rsplit("_", 1)[0]
-        if hmac.compare_digest(facilitator_code(services, code), payload):
-            return code, "facilitator"
-        return None
-    if payload.startswith("j"):
-        return payload[1:], "participant"
-    return None
-
-
-async def handle_start(
-    services: Services, bot: Bot, user: User, payload: str, update_id: int
+async def handle_invitation(
+    services: Services, bot: Bot, user: User, invitation: JoinLink, update_id: int
 ) -> bool:
-    """Handle `/start <invitation>`; False when the payload is no invitation (nor a dialog)."""
-    invitation = _read_payload(services, payload)
-    if invitation is None:
-        return False
-    code, role = invitation
+    """Handle `/start <invitation>`; False when the person is a member already (go on as a
+    plain /start)."""
+    code, role = invitation.invite_code, invitation.role
     t = await t_for(services, user)
     cohort = await services.repo.get_cohort_by_code(code)
     if cohort is None:
@@ -122,13 +100,12 @@ async def _ask_language(bot: Bot, chat_id: int, cohort_name: str) -> None:
     await telegram_io.send(bot, chat_id, Reply(text, (row,)))
 
 
-@menu_action("jlang")
-async def _language_chosen(tap: Tap) -> str | None:
+async def language_chosen(tap: Tap) -> str | None:
+    """`jlang`: the language picked first thing."""
     dialog = await tap.services.repo.get_dialog(UserId(tap.user.id))
-    if dialog is None or dialog.kind != JOIN or tap.argument not in LANGUAGES:
-        t = await t_for(tap.services, tap.user)
-        return t("This button is no longer valid.")
-    language: Language = tap.argument
+    language = tap.choices.language
+    if dialog is None or dialog.kind != JOIN or language is None:
+        return await stale(tap)
     payload = await _advance(tap.services, tap.user, tap.update_id, language=language, step="name")
     if payload is None:
         return None
@@ -151,11 +128,10 @@ async def _ask_name(services: Services, bot: Bot, user: User, payload: dict[str,
     )
 
 
-@menu_action("jname")
-async def _telegram_name(tap: Tap) -> str | None:
+async def telegram_name(tap: Tap) -> str | None:
+    """`jname`: the Telegram name, taken as it is."""
     if not await _at_step(tap, "name"):
-        t = await t_for(tap.services, tap.user)
-        return t("This button is no longer valid.")
+        return await stale(tap)
     await tap.drop_buttons()
     await _name_given(tap.services, tap.bot, tap.user, tap.user.full_name[:NAME_MAX], tap.update_id)
     return None
@@ -195,11 +171,10 @@ async def _name_given(services: Services, bot: Bot, user: User, name: str, updat
     )
 
 
-@menu_action("jorg")
-async def _no_organisation(tap: Tap) -> str | None:
+async def no_organisation(tap: Tap) -> str | None:
+    """`jorg`: no organisation given."""
     if not await _at_step(tap, "organisation"):
-        t = await t_for(tap.services, tap.user)
-        return t("This button is no longer valid.")
+        return await stale(tap)
     await tap.drop_buttons()
     await _organisation_given(tap.services, tap.bot, tap.user, "", tap.update_id)
     return None
@@ -235,15 +210,12 @@ async def _ask_consent(services: Services, bot: Bot, chat_id: int, payload: dict
     await _prompt(services, bot, chat_id, payload, Reply(notice, rows))
 
 
-@menu_action("jok")
-async def _consented(tap: Tap) -> str | None:
-    from bot.rounds import offer_open_rounds
-
+async def consented(tap: Tap) -> str | None:
+    """`jok`: the privacy notice accepted, so the person joins."""
     services, user = tap.services, tap.user
     dialog = await services.repo.get_dialog(UserId(user.id))
     if dialog is None or dialog.kind != JOIN or dialog.payload.get("step") != "privacy":
-        t = await t_for(services, user)
-        return t("This button is no longer valid.")
+        return await stale(tap)
     p = dialog.payload
     await tap.drop_buttons()
     result = await services.repo.join_cohort(
@@ -287,8 +259,8 @@ async def _consented(tap: Tap) -> str | None:
     return None
 
 
-@menu_action("jno")
-async def _declined(tap: Tap) -> str | None:
+async def declined(tap: Tap) -> str | None:
+    """`jno`: the privacy notice declined: nothing is kept."""
     await tap.drop_buttons()
     await tap.services.repo.clear_dialog(
         UserId(tap.user.id), tap.services.clock(), UpdateId(tap.update_id)

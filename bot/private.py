@@ -1,121 +1,67 @@
 """Handlers of a participant's private chat: /start, /help, /cancel, typed answers, buttons.
 
 Rule: a handler only narrows the Update (Telegram's Optionals end here), takes the chat's lock and
-hands over to `survey`, `onboarding` or a menu action. No handler talks SQL or runs the engine.
+hands over to `survey`, `onboarding`, `answering` or a menu action (the table is wired in `app`).
+No handler talks SQL or runs the engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from telegram import Bot, CallbackQuery, Update
 
-from telegram import Bot, CallbackQuery, Update, User
-from telegram.ext import CallbackContext
-
-from bot import telegram_io
+from bot import answering, onboarding, telegram_io
 from bot.callbacks import MenuButton, SurveyButton, decode, event_of
+from bot.conversation import (
+    Context,
+    MenuActions,
+    Tap,
+    current_session,
+    person_of,
+    stale,
+    t_for,
+)
+from bot.deeplinks import JoinLink, RoundLink, read_payload
 from bot.i18n import Translator, language_of, translator
+from bot.policy import is_facilitator_anywhere
 from bot.render import Button, Reply, edit_picker, review_reply
 from bot.services import Services, services_of
 from bot.survey import begin, drive, summary_of_review
 from flows.events import Cancelled, TextReceived
-from flows.schema import Language
-from storage.models import Person, Session, SessionId, UserId
-
-Context = CallbackContext[Any, Any, Any, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Tap:
-    """A menu button pressed: everything a menu action needs, narrowed once."""
-
-    services: Services
-    bot: Bot
-    query: CallbackQuery
-    user: User
-    argument: str
-    update_id: int
-
-    @property
-    def chat_id(self) -> int:
-        message = self.query.message
-        return message.chat.id if message is not None else self.user.id
-
-    async def drop_buttons(self) -> None:
-        """The tapped message is done with: its buttons go."""
-        message = self.query.message
-        if message is not None:
-            await telegram_io.edit_buttons(self.bot, message.chat.id, message.message_id, None)
-
-
-MenuAction = Callable[[Tap], Awaitable[str | None]]  # returns the toast, if any
-MENU: dict[str, MenuAction] = {}
-
-
-def menu_action(name: str) -> Callable[[MenuAction], MenuAction]:
-    def register(action: MenuAction) -> MenuAction:
-        MENU[name] = action
-        return action
-
-    return register
-
-
-async def person_of(services: Services, user: User) -> Person:
-    """The stored person behind a Telegram user, created on first contact."""
-    language = language_of(user.language_code, services.settings.default_language)
-    return await services.repo.upsert_person(
-        UserId(user.id), user.full_name, language, services.clock()
-    )
-
-
-def language_for(services: Services, person: Person | None, user: User | None) -> Language:
-    if person is not None and person.language:
-        return language_of(person.language, services.settings.default_language)
-    return language_of(user.language_code if user else None, services.settings.default_language)
-
-
-async def t_for(services: Services, user: User) -> Translator:
-    person = await services.repo.get_person(UserId(user.id))
-    return translator(language_for(services, person, user))
-
-
-async def current_session(services: Services, user_id: int) -> Session | None:
-    sessions = await services.repo.active_sessions_of(UserId(user_id))
-    return max(sessions, key=lambda s: s.updated_at) if sessions else None
-
+from storage.models import Session, SessionId
 
 # ---- commands -------------------------------------------------------------------------------
 
 
 async def on_start(update: Update, context: Context) -> None:
-    """`/start [payload]` in private: join a cohort, start a round, or resume where one was."""
-    from bot import onboarding, rounds
+    """`/start [payload]` in private: join a cohort, start a round, or resume where one was.
 
+    A payload this bot did not make counts as none: a plain /start.
+    """
     services, user, chat = services_of(context), update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
-    payload = context.args[0] if context.args else ""
+    secret = services.settings.bot_token.get_secret_value() if services.settings.bot_token else ""
+    link = read_payload(context.args[0], secret) if context.args else None
     async with services.locks.hold(chat.id):
         person = await person_of(services, user)
         await services.repo.set_reachable(person.user_id, True, services.clock())
-        if await onboarding.handle_start(services, context.bot, user, payload, update.update_id):
+        if isinstance(link, JoinLink) and await onboarding.handle_invitation(
+            services, context.bot, user, link, update.update_id
+        ):
             return
-        if payload.startswith("r") and payload[1:].isdigit():
-            await rounds.start_round(
-                services, context.bot, user, int(payload[1:]), update.update_id
+        if isinstance(link, RoundLink):
+            await answering.start_round(
+                services, context.bot, user, link.round_id, update.update_id
             )
             return
         session = await current_session(services, user.id)
         if session is not None:
             await begin(services, context.bot, session, update.update_id)
             return
-        await rounds.offer_open_rounds(services, context.bot, user, update.update_id)
+        await answering.offer_open_rounds(services, context.bot, user, update.update_id)
 
 
 async def on_help(update: Update, context: Context) -> None:
-    from bot.policy import is_facilitator_anywhere
-
     services, user, chat = services_of(context), update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
@@ -183,8 +129,6 @@ async def on_unknown_command(update: Update, context: Context) -> None:
 
 
 async def on_private_text(update: Update, context: Context) -> None:
-    from bot import onboarding
-
     services, user, message = services_of(context), update.effective_user, update.effective_message
     if user is None or message is None or message.text is None:
         return
@@ -219,19 +163,28 @@ async def on_private_text(update: Update, context: Context) -> None:
 # ---- buttons --------------------------------------------------------------------------------
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(update: Update, context: Context, actions: MenuActions) -> None:
+    """Any button: a survey's, or a menu's from the `actions` table; anything else is stale."""
     services, query = services_of(context), update.callback_query
     if query is None or query.data is None:
         return
-    button = decode(query.data)
+    button = decode(query.data, services.flows.ids())
     toast: str | None
     if isinstance(button, SurveyButton):
         async with services.locks.hold(query.from_user.id):
             toast = await _survey_button(services, context.bot, query, button, update.update_id)
-    elif isinstance(button, MenuButton) and button.action in MENU:
-        tap = Tap(services, context.bot, query, query.from_user, button.argument, update.update_id)
+    elif isinstance(button, MenuButton) and button.action in actions:
+        tap = Tap(
+            services,
+            context.bot,
+            query,
+            query.from_user,
+            button.argument,
+            update.update_id,
+            button.choices,
+        )
         async with services.locks.hold(tap.chat_id):
-            toast = await MENU[button.action](tap)
+            toast = await actions[button.action](tap)
     else:
         t = await t_for(services, query.from_user)
         toast = t("This button is no longer valid.")
@@ -285,9 +238,11 @@ async def _toggle_edit_picker(
     return None
 
 
-@menu_action("cancel")
-async def _confirm_cancel(tap: Tap) -> str | None:
-    session = await tap.services.repo.get_session(SessionId(int(tap.argument or 0)))
+async def confirm_cancel(tap: Tap) -> str | None:
+    """`cancel`: leaving the questionnaire confirmed."""
+    if tap.choices.number is None:
+        return await stale(tap)
+    session = await tap.services.repo.get_session(SessionId(tap.choices.number))
     await tap.drop_buttons()
     if session is None or session.user_id != tap.user.id or not session.is_active:
         return None
@@ -295,10 +250,12 @@ async def _confirm_cancel(tap: Tap) -> str | None:
     return None
 
 
-@menu_action("resume")
-async def _keep_going(tap: Tap) -> str | None:
+async def keep_going(tap: Tap) -> str | None:
+    """`resume`: leaving the questionnaire declined."""
+    if tap.choices.number is None:
+        return await stale(tap)
     await tap.drop_buttons()
-    session = await tap.services.repo.get_session(SessionId(int(tap.argument or 0)))
+    session = await tap.services.repo.get_session(SessionId(tap.choices.number))
     if session is not None and session.user_id == tap.user.id and session.is_active:
         await begin(tap.services, tap.bot, session, tap.update_id)
     return None

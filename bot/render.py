@@ -14,7 +14,7 @@ from typing import NamedTuple, Protocol
 
 from babel.dates import format_date
 
-from bot.callbacks import MAX_BYTES, SurveyAction, SurveyButton
+from bot.callbacks import SurveyAction, SurveyButton
 from bot.i18n import Translator
 from flows.effects import AnswerValue, AnswerView, Ask, Finish, Review, Say
 from flows.schema import Flow, NumberStep, Step
@@ -26,8 +26,7 @@ _ROW_WIDTH = 6
 
 
 class Button(NamedTuple):
-    """A button of a reply. A named tuple: a question's buttons are built at every answer, and a
-    frozen dataclass takes twice as long to build."""
+    """A button of a reply."""
 
     text: str
     data: str | None = None  # callback data
@@ -46,104 +45,9 @@ class ButtonMaker(Protocol):
 
 def ask_reply(t: Translator, flow: Flow, session_id: int, ask: Ask) -> Reply:
     """The message that shows a question, or a note."""
-    text, rows, longest = _ask_template(t, flow, ask)
-    prefix = f"s|{session_id}|{ask.revision}|"
-    if len(prefix) + longest > MAX_BYTES:  # the prefix is ASCII
-        suffixes = [suffix for row in rows for _, suffix in row]
-        raise ValueError(f"callback data over {MAX_BYTES} bytes: {prefix!r} + one of {suffixes}")
-    # List comprehensions: a generator per row costs more than the buttons it builds.
-    return Reply(
-        text,
-        tuple([tuple([Button(label, prefix + suffix) for label, suffix in row]) for row in rows]),
-    )
-
-
-# A question's words and buttons are the same for everyone at the same point of the same flow,
-# in the same language: only the session and the revision in the buttons' data differ. Built
-# once, then each participant's buttons are the template with their own data prefix.
-# The text, rows of (label, data after the prefix), and the longest such data in bytes.
-_Template = tuple[str, tuple[tuple[tuple[str, str], ...], ...], int]
-# Each entry holds the flow, translator and options it was keyed by, so their ids are not reused.
-_TEMPLATES: dict[tuple[object, ...], tuple[Flow, Translator, object, _Template]] = {}
-_TEMPLATES_SIZE = 4096
-
-
-# Answers made of buttons: the few values their questions can show again are worth keeping.
-_BUTTON_KINDS = frozenset({"choice", "multi", "scale", "nps", "yes_no"})
-
-
-# The engine hands everyone at the same point of a flow the same Ask (`flows.views.ask`): that
-# Ask, flow and translator find their template without building the key of every field.
-# An entry holds its Ask, so that id stays the Ask's; the flow and translator are checked.
-_BY_ASK: dict[int, tuple[Ask, Flow, Translator, _Template]] = {}
-
-
-def _ask_template(t: Translator, flow: Flow, ask: Ask) -> _Template:
-    shared = _BY_ASK.get(id(ask))
-    if shared is not None and shared[1] is flow and shared[2] is t:
-        return shared[3]
-    if ask.kind not in _BUTTON_KINDS and (ask.current is not None or ask.items):
-        # Typed answers shown again (coming back to a question, a collect's items) would fill
-        # the cache with texts nobody else sends: build those each time.
-        return _template_of(_ask_reply(t, flow, ask))
-    template = _keyed_template(t, flow, ask)
-    if len(_BY_ASK) >= _TEMPLATES_SIZE:
-        _BY_ASK.clear()
-    _BY_ASK[id(ask)] = (ask, flow, t, template)
-    return template
-
-
-def _keyed_template(t: Translator, flow: Flow, ask: Ask) -> _Template:
-    current = tuple(ask.current) if isinstance(ask.current, list) else ask.current
-    # Every field of the Ask but the revision (and `refresh`, which changes no words); the
-    # progress as numbers, since a dataclass's hash runs in Python.
-    progress = ask.progress
-    key = (
-        id(flow),
-        id(t),
-        ask.step,
-        ask.kind,
-        ask.text,
-        None if progress is None else progress.position,
-        None if progress is None else progress.total,
-        ask.help,
-        id(ask.options),  # the engine's are built once per step and language: hashing is slower
-        ask.min_label,
-        ask.max_label,
-        ask.unit,
-        ask.bounds,
-        ask.max_length,
-        ask.selected,
-        ask.items,
-        current,
-        ask.can_skip,
-        ask.can_keep,
-        ask.can_go_back,
-    )
-    known = _TEMPLATES.get(key)
-    if known is not None and known[0] is flow and known[1] is t and known[2] is ask.options:
-        return known[3]
-    template = _template_of(_ask_reply(t, flow, ask))
-    if len(_TEMPLATES) >= _TEMPLATES_SIZE:
-        _TEMPLATES.clear()
-    _TEMPLATES[key] = (flow, t, ask.options, template)
-    return template
-
-
-def _template_of(reply: Reply) -> _Template:
-    rows = tuple(
-        tuple((button.text, (button.data or "").split("|", 3)[3]) for button in row)
-        for row in reply.buttons
-    )
-    longest = max((len(suffix.encode()) for row in rows for _, suffix in row), default=0)
-    return reply.text, rows, longest
-
-
-def _ask_reply(t: Translator, flow: Flow, ask: Ask) -> Reply:
-    """The question with template buttons (session 0, revision 0)."""
 
     def button(label: str, action: SurveyAction, argument: str = "") -> Button:
-        return Button(label, SurveyButton(0, 0, action, argument).encode())
+        return Button(label, SurveyButton(session_id, ask.revision, action, argument).encode())
 
     if ask.kind == "collect" and ask.items:
         return _collect_more(t, ask, button)
@@ -301,27 +205,9 @@ def answered_reply(t: Translator, flow: Flow, view: AnswerView) -> Reply:
     return Reply(f"{escape(view.question)}\n<b>→ {answer_text(t, flow, view)}</b>")
 
 
-_ANSWERED: dict[tuple[object, ...], tuple[Flow, Translator, Reply]] = {}
-
-
 def settled_reply(t: Translator, flow: Flow, state: SessionState, step: Step) -> Reply:
-    """`answered_reply` of the step's answer in `state`, built once per flow, language, step and
-    answer when that answer is a button (typed ones are seldom sent twice)."""
-    answer = state.answers.get(step.id)
-    if step.kind not in _BUTTON_KINDS or (answer is not None and answer.detail is not None):
-        return answered_reply(t, flow, answer_view(flow, state, step))
-    value = None if answer is None else answer.value
-    frozen = tuple(value) if isinstance(value, list) else (type(value), value)
-    detail = None if answer is None else answer.detail
-    key = (id(flow), id(t), state.language, step.id, frozen, detail)
-    known = _ANSWERED.get(key)
-    if known is not None and known[0] is flow and known[1] is t:
-        return known[2]
-    reply = answered_reply(t, flow, answer_view(flow, state, step))
-    if len(_ANSWERED) >= _TEMPLATES_SIZE:
-        _ANSWERED.clear()
-    _ANSWERED[key] = (flow, t, reply)
-    return reply
+    """`answered_reply` of the step's answer in `state`."""
+    return answered_reply(t, flow, answer_view(flow, state, step))
 
 
 def review_reply(t: Translator, flow: Flow, session_id: int, review: Review) -> Reply:

@@ -11,25 +11,21 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from html import escape
-from typing import Any
 
 from telegram import Bot, Update, User
-from telegram.ext import CallbackContext
 
 from bot import telegram_io
-from bot.callbacks import MenuButton
+from bot.answering import round_title
+from bot.callbacks import DEADLINE_CHOICES, MenuButton
+from bot.conversation import Context, Tap, language_for, stale, t_for
 from bot.i18n import Translator, translator
 from bot.policy import Action, authorize, facilitated_cohorts
-from bot.private import Tap, language_for, menu_action, t_for
 from bot.render import Button, Reply
 from bot.services import Services, services_of
-from bot.survey import begin, close_round, is_closed
-from flows.state import SessionState
+from bot.survey import close_round
 from storage.models import CohortId, Round, RoundId, UserId
 
-Context = CallbackContext[Any, Any, Any, Any]
 log = logging.getLogger(__name__)
-DEADLINE_CHOICES = (0, 3, 7, 14)  # days; 0 = no deadline
 
 
 def _menu(label: str, action: str, argument: str = "") -> Button:
@@ -38,108 +34,6 @@ def _menu(label: str, action: str, argument: str = "") -> Button:
 
 async def _say(bot: Bot, chat_id: int, text: str, *rows: tuple[Button, ...]) -> None:
     await telegram_io.send(bot, chat_id, Reply(text, tuple(rows)))
-
-
-# ---- participants ---------------------------------------------------------------------------
-
-
-async def start_round(
-    services: Services, bot: Bot, user: User, round_id: int, update_id: int | None
-) -> None:
-    """Open (or resume) the participant's session in `round_id`."""
-    t = await t_for(services, user)
-    found = await services.repo.get_round(RoundId(round_id))
-    if found is None:
-        await _say(bot, user.id, t("This questionnaire does not exist (any more)."))
-        return
-    decision = await authorize(services, bot, t, user.id, found.cohort_id, Action.ANSWER)
-    if not decision.allowed:
-        await _say(
-            bot,
-            user.id,
-            t(
-                "This questionnaire is for the members of a cohort. Ask your facilitator for the invitation link."
-            ),
-        )
-        return
-    session = await services.repo.session_of(found.id, UserId(user.id))
-    if session is None:
-        if not _is_open(services, found):
-            await _say(
-                bot, user.id, t("This questionnaire is closed. Thank you for your interest!")
-            )
-            return
-        person = await services.repo.get_person(UserId(user.id))
-        state = SessionState.new(
-            found.flow_id, found.flow_version, language_for(services, person, user)
-        )
-        session = await services.repo.start_session(
-            found.id, UserId(user.id), state.to_json(), found.flow_version, services.clock()
-        )
-    await begin(services, bot, session, update_id)
-
-
-def _is_open(services: Services, found: Round) -> bool:
-    return not is_closed(found, services.clock())
-
-
-async def offer_open_rounds(
-    services: Services, bot: Bot, user: User, update_id: int | None, *, quiet: bool = False
-) -> None:
-    """After /start with nothing in progress: the rounds waiting for this person, or a welcome."""
-    t = await t_for(services, user)
-    waiting = await _waiting_rounds(services, user.id)
-    if len(waiting) == 1:
-        await start_round(services, bot, user, waiting[0].id, update_id)
-        return
-    if waiting:
-        rows = [(_menu(_title(services, t, r), "round", str(r.id)),) for r in waiting]
-        await _say(bot, user.id, t("Several questionnaires are open for you. Which one?"), *rows)
-        return
-    memberships = await services.repo.memberships_of(UserId(user.id))
-    if quiet:
-        return
-    if memberships:
-        await _say(
-            bot,
-            user.id,
-            t(
-                "Hello! No questionnaire is open for you right now. I will write to you when one opens."
-            ),
-        )
-    else:
-        await _say(
-            bot,
-            user.id,
-            t(
-                "Hello! I run bilan workshops: questionnaires and SWOT for a group. To join your group, open the invitation link your facilitator gave you. To run a workshop yourself, send /newcohort followed by the name of your cohort. /help tells you more."
-            ),
-        )
-
-
-async def _waiting_rounds(services: Services, user_id: int) -> list[Round]:
-    waiting = []
-    for membership in await services.repo.memberships_of(UserId(user_id)):
-        for found in await services.repo.open_rounds_of_cohort(membership.cohort_id):
-            session = await services.repo.session_of(found.id, UserId(user_id))
-            if _is_open(services, found) and (session is None or session.is_active):
-                waiting.append(found)
-    return sorted({r.id: r for r in waiting}.values(), key=lambda r: r.id)
-
-
-def _title(services: Services, t: Translator, found: Round) -> str:
-    try:
-        flow = services.flows.get(found.flow_id)
-    except LookupError:
-        return found.flow_id
-    return flow.title.resolve(t.language, flow.default_language)
-
-
-@menu_action("round")
-async def _pick_round(tap: Tap) -> str | None:
-    if tap.argument.isdigit():
-        await start_round(tap.services, tap.bot, tap.user, int(tap.argument), tap.update_id)
-    return None
 
 
 # ---- facilitators: which cohort -------------------------------------------------------------
@@ -208,11 +102,6 @@ async def _command(
     return services, user, chat.id, cohort_id
 
 
-def _parse(argument: str) -> dict[str, str]:
-    """ "c12:fsatisfaction:d7" → {"c": "12", "f": "satisfaction", "d": "7"}."""
-    return {part[0]: part[1:] for part in argument.split(":") if part}
-
-
 async def _tap_allowed(tap: Tap, cohort_id: int, action: Action) -> str | None:
     """None when allowed; else the refusal, as a toast."""
     t = await t_for(tap.services, tap.user)
@@ -248,26 +137,28 @@ async def _offer_flows(
     await _say(bot, chat_id, t("Which questionnaire do you want to open?"), *rows)
 
 
-@menu_action("open")
-async def _open_step(tap: Tap) -> str | None:
-    choice = _parse(tap.argument)
-    cohort_id = int(choice.get("c", "0") or 0)
+async def open_step(tap: Tap) -> str | None:
+    """One step of the /open wizard: flow, then deadline, then confirmation."""
+    choice = tap.choices
+    if choice.cohort is None:
+        return await stale(tap)
+    cohort_id = choice.cohort
     refusal = await _tap_allowed(tap, cohort_id, Action.OPEN_ROUND)
     if refusal:
         return refusal
     t = await t_for(tap.services, tap.user)
     base = f"c{cohort_id}"
-    if "f" not in choice:
+    if choice.flow is None:
         await _offer_flows(tap.services, tap.bot, t, tap.chat_id, cohort_id)
-    elif "d" not in choice:
+    elif choice.days is None:
         labels = {0: t("No deadline"), 3: t("In 3 days"), 7: t("In a week"), 14: t("In two weeks")}
         rows = [
-            (_menu(labels[d], "open", f"{base}:f{choice['f']}:d{d}"),) for d in DEADLINE_CHOICES
+            (_menu(labels[d], "open", f"{base}:f{choice.flow}:d{d}"),) for d in DEADLINE_CHOICES
         ]
         await _edit_menu(tap, t("When should it close?"), rows)
-    elif "!" not in choice:
-        title = _flow_title(tap.services, t, choice["f"])
-        confirm = _menu(t("Open it ✅"), "open", f"{base}:f{choice['f']}:d{choice['d']}:!")
+    elif not choice.confirmed:
+        title = _flow_title(tap.services, t, choice.flow)
+        confirm = _menu(t("Open it ✅"), "open", f"{base}:f{choice.flow}:d{choice.days}:!")
         await _edit_menu(
             tap,
             t(
@@ -278,7 +169,7 @@ async def _open_step(tap: Tap) -> str | None:
         )
     else:
         await _edit_menu(tap, t("Opening…"), [])
-        await open_round(tap, cohort_id, choice["f"], int(choice["d"] or 0))
+        await open_round(tap, cohort_id, choice.flow, choice.days)
     return None
 
 
@@ -294,8 +185,8 @@ async def _edit_menu(tap: Tap, text: str, rows: Sequence[tuple[Button, ...]]) ->
     await telegram_io.edit(tap.bot, message.chat.id, message.message_id, Reply(text, tuple(rows)))
 
 
-@menu_action("drop")
-async def _drop(tap: Tap) -> str | None:
+async def drop(tap: Tap) -> str | None:
+    """Cancel of a wizard or a confirmation: nothing changes."""
     t = await t_for(tap.services, tap.user)
     await _edit_menu(tap, t("Cancelled: nothing was changed."), [])
     return None
@@ -358,7 +249,7 @@ async def _invite_participants(services: Services, bot: Bot, opened: Round) -> l
         t = translator(language_for(services, person, None))
         text = t(
             "📋 A questionnaire is open for you: “{title}”.",
-            title=escape(_title(services, t, opened)),
+            title=escape(round_title(services, t, opened)),
         )
         if opened.deadline is not None:
             text += "\n" + t(
@@ -383,7 +274,7 @@ async def _announce_in_groups(services: Services, bot: Bot, opened: Round, t: Tr
     for chat in await services.repo.chats_of_cohort(opened.cohort_id):
         text = t(
             "📋 “{title}” is open. Answer in a private chat with me:",
-            title=escape(_title(services, t, opened)),
+            title=escape(round_title(services, t, opened)),
         )
         try:
             await telegram_io.send(
@@ -405,9 +296,11 @@ async def on_status(update: Update, context: Context) -> None:
         await _send_status(services, context.bot, t, chat_id, cohort_id, with_names=not in_group)
 
 
-@menu_action("status")
-async def _status_for(tap: Tap) -> str | None:
-    cohort_id = int(_parse(tap.argument).get("c", "0") or 0)
+async def status_for(tap: Tap) -> str | None:
+    """/status for a cohort picked from the facilitator's list."""
+    if tap.choices.cohort is None:
+        return await stale(tap)
+    cohort_id = tap.choices.cohort
     refusal = await _tap_allowed(tap, cohort_id, Action.VIEW_STATUS)
     if refusal:
         return refusal
@@ -439,7 +332,7 @@ async def _send_status(
             "\n".join(
                 [
                     "<b>"
-                    + escape(_title(services, t, found))
+                    + escape(round_title(services, t, found))
                     + "</b> "
                     + t("(round {number})", number=found.id),
                     t("✅ Finished: {count}", count=len(status.finished))
@@ -470,22 +363,26 @@ async def on_close(update: Update, context: Context) -> None:
     if not rounds:
         await _say(context.bot, chat_id, t("No questionnaire is open in this cohort."))
         return
-    rows = [(_menu(_title(services, t, r) + f" ({r.id})", "close", f"r{r.id}"),) for r in rounds]
+    rows = [
+        (_menu(round_title(services, t, r) + f" ({r.id})", "close", f"r{r.id}"),) for r in rounds
+    ]
     await _say(context.bot, chat_id, t("Which questionnaire do you want to close?"), *rows)
 
 
-@menu_action("close")
-async def _close_step(tap: Tap) -> str | None:
-    choice = _parse(tap.argument)
-    found = await tap.services.repo.get_round(RoundId(int(choice.get("r", "0") or 0)))
+async def close_step(tap: Tap) -> str | None:
+    """The /close wizard: the round picked, then its confirmation."""
+    choice = tap.choices
+    found = (
+        None if choice.round is None else await tap.services.repo.get_round(RoundId(choice.round))
+    )
     if found is None:
-        return None
+        return await stale(tap)
     refusal = await _tap_allowed(tap, found.cohort_id, Action.CLOSE_ROUND)
     if refusal:
         return refusal
     t = await t_for(tap.services, tap.user)
-    title = escape(_title(tap.services, t, found))
-    if "!" not in choice:
+    title = escape(round_title(tap.services, t, found))
+    if not choice.confirmed:
         confirm = _menu(t("Close it 🔒"), "close", f"r{found.id}:!")
         await _edit_menu(
             tap,

@@ -74,8 +74,8 @@ async def drive(
     the stored id, whose write is not awaited.
     """
     flow = services.flows.get(session.state["flow_id"], session.flow_version)
-    before = services.state_of(session)
-    found = services.known_round(session.round_id) or await services.round(session.round_id)
+    before = SessionState.from_json(session.state)
+    found = await services.repo.get_round(session.round_id)
     now = event.at  # the clock was read for the event, just before: one read per update
     if found is not None and is_closed(found, now) and not before.is_finished:
         event = TimedOut(at=now)  # late answers are refused, the earlier ones kept
@@ -112,14 +112,9 @@ async def _commit(
         # The stored session names the person: once finished it must not also hold the answers.
         state = state.evolve(answers={}, skipped=frozenset())
     stored = state.to_json()
-    result = await services.repo.apply_step(
+    return await services.repo.apply_step(
         known_update, session.id, stored, recorded, retracted, now, status=status
     )
-    if result is ApplyResult.APPLIED and status == "active":
-        services.remember_state(session.id, stored, state)
-    else:
-        services.forget_state(session.id)
-    return result
 
 
 def is_closed(found: Round, now: datetime) -> bool:
@@ -264,7 +259,6 @@ async def close_round(
     lock must not wait for other chats' locks (two facilitators closing at once would deadlock).
     """
     await services.repo.close_round(round_id, services.clock())
-    services.forget_round(round_id)
     if not in_background:
         await end_sessions(services, bot, round_id)
         return
@@ -287,7 +281,7 @@ async def end_sessions(services: Services, bot: Bot, round_id: RoundId) -> None:
 
 def summary_of_review(services: Services, session: Session) -> Review | None:
     """The review on screen, rebuilt from the stored state (None when not reviewing)."""
-    state = services.state_of(session)
+    state = SessionState.from_json(session.state)
     if state.phase != "review":
         return None
     flow = services.flows.get(state.flow_id, session.flow_version)

@@ -16,7 +16,7 @@ from sandbox.server import SandboxServer
 
 def run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "console", *args],
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), **env},
         cwd=cwd,
         capture_output=True,

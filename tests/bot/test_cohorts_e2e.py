@@ -274,7 +274,7 @@ async def test_joining_while_a_round_is_open_starts_it_and_a_second_open_is_refu
 async def test_housekeeping_ends_the_sessions_a_stopped_closing_left_open(
     world: BotWorld,
 ) -> None:
-    from bot.app import housekeep
+    from bot.jobs.housekeeping import housekeep
 
     client = world.client
     await client.create_user("Fatou", user_id=FATOU, started=True)

@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         raise SystemExit(validate_paths(args.files, sys.stdout))
     if args.command == "try":
-        from bot.rehearsal import rehearse
+        from console.rehearsal import rehearse
 
         raise SystemExit(rehearse(args.file, args.lang, sys.stdin, sys.stdout))
     raise SystemExit(_with_settings(args))
@@ -107,7 +107,7 @@ async def _command(args: argparse.Namespace, settings: object) -> int:
                 raise StartupError(f"backup: {error}") from error
             print(f"bilan-bot: {settings.database_path} copied to {args.target}")
         case "demo":
-            from bot.demo import play
+            from console.demo import play
 
             await play(settings, args.database)
     return 0
