@@ -29,8 +29,10 @@ from bot.services import SERVICES_KEY, Services, services_of
 from storage.models import UserId
 
 log = logging.getLogger(__name__)
-PRIVATE = filters.ChatType.PRIVATE
-GROUPS = filters.ChatType.GROUPS
+# An edited message is not a new one: edits never reach the command or answer handlers.
+NEW = filters.UpdateType.MESSAGE
+PRIVATE = filters.ChatType.PRIVATE & NEW
+GROUPS = filters.ChatType.GROUPS & NEW
 
 # Callback data `m|<action>|<argument>` → what the tap does (`callbacks.ARGUMENTS` says how
 # each argument reads).
@@ -84,19 +86,21 @@ def _add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     add(CallbackQueryHandler(_on_button))
     add(CommandHandler("start", private.on_start, filters=PRIVATE))
     add(CommandHandler("start", cohorts.on_group_start, filters=GROUPS))
-    add(CommandHandler("help", private.on_help))
+    add(CommandHandler("help", private.on_help, filters=NEW))
     add(CommandHandler("cancel", private.on_cancel, filters=PRIVATE))
-    add(CommandHandler("lang", cohorts.on_lang))
+    add(CommandHandler("lang", cohorts.on_lang, filters=NEW))
     add(CommandHandler("mydata", cohorts.on_my_data, filters=PRIVATE))
     add(CommandHandler("forget", cohorts.on_forget, filters=PRIVATE))
-    add(CommandHandler("newcohort", cohorts.on_new_cohort))
+    add(CommandHandler("newcohort", cohorts.on_new_cohort, filters=NEW))
     add(CommandHandler("invite", cohorts.on_invite, filters=PRIVATE))
-    add(CommandHandler("bind", cohorts.on_bind))
-    add(CommandHandler("open", rounds.on_open))
-    add(CommandHandler("status", rounds.on_status))
-    add(CommandHandler("close", rounds.on_close))
+    add(CommandHandler("bind", cohorts.on_bind, filters=NEW))
+    add(CommandHandler("open", rounds.on_open, filters=NEW))
+    add(CommandHandler("status", rounds.on_status, filters=NEW))
+    add(CommandHandler("close", rounds.on_close, filters=NEW))
     add(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, private.on_private_text))
     add(MessageHandler(PRIVATE & filters.COMMAND, private.on_unknown_command))
+    edited = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
+    add(MessageHandler(edited, private.on_edited_message))
 
 
 async def prepare(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

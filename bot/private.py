@@ -160,6 +160,18 @@ async def on_private_text(update: Update, context: Context) -> None:
         )
 
 
+async def on_edited_message(update: Update, context: Context) -> None:
+    """An edit changes no answer (the answer was taken as sent): say how to change one."""
+    services, user = services_of(context), update.effective_user
+    if user is None:
+        return
+    t = await t_for(services, user)
+    text = t(
+        "Editing a message does not change your answer. To change it, tap « Back, or change it in the review before you submit."
+    )
+    await telegram_io.send(context.bot, user.id, Reply(text))
+
+
 # ---- buttons --------------------------------------------------------------------------------
 
 

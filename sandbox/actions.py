@@ -136,6 +136,25 @@ def send_text(ctx: Context, body: dict[str, Any]) -> MessageRecord:
     return user_message(ctx, body, text=text, entities=user_entities(text))
 
 
+def edit_text(ctx: Context, body: dict[str, Any]) -> MessageRecord:
+    """The user edits a text they sent: the bot gets an `edited_message` update."""
+    user = ctx.world.user(int(body["user_id"]))
+    chat_id = body.get("chat_id")
+    chat = _chat_of(ctx, user, None if chat_id is None else int(chat_id))
+    record = ctx.world.message(chat, int(body["message_id"]))
+    if record is None or record.sender_id != user.id or record.text is None:
+        raise ControlError(f"user {user.id} sent no text {body['message_id']} in chat {chat.id}")
+    text = str(body.get("text", ""))
+    if not text.strip() or len(text) > MAX_TEXT:
+        raise ControlError(f"a message text has 1 to {MAX_TEXT} characters")
+    record.text, record.entities = text, user_entities(text)
+    record.edit_date = ctx.clock.now()
+    ctx.changes.bump()
+    if is_seen_by_bot(ctx.world, chat, record, privacy=ctx.privacy):
+        ctx.updates.push("edited_message", message_obj(ctx.world, record))
+    return record
+
+
 def send_file(ctx: Context, body: dict[str, Any], *, kind: str) -> MessageRecord:
     data = base64.b64decode(body.get("data", ""))
     caption = body.get("caption")
@@ -190,17 +209,19 @@ def press_button(ctx: Context, body: dict[str, Any]) -> str:
     record = ctx.world.message(chat, int(body["message_id"]))
     if record is None:
         raise ControlError(f"no message {body['message_id']} in chat {chat.id}", status=404)
-    button = _find_button(record, body)
+    # A modified client can send any callback data with a tap on any of the bot's messages.
+    forged = body.get("forged")
+    data = str(forged) if forged is not None else _find_button(record, body)["callback_data"]
     query_id = str(7_000_000_000_000 + ctx.world.next_id())
     query = telegram.CallbackQuery(
         id=query_id,
         from_user=user_obj(user),
         chat_instance=chat.chat_instance,
         message=message_obj(ctx.world, record),
-        data=button["callback_data"],
+        data=data,
     )
     ctx.world.callbacks[query_id] = CallbackRecord(
-        query_id, user.id, chat.id, record.message_id, button["callback_data"]
+        query_id, user.id, chat.id, record.message_id, data
     )
     ctx.updates.push("callback_query", query)
     return query_id

@@ -102,6 +102,15 @@ class SandboxClient(SandboxObserver):
         result = await self._act("send_text", chat, body)
         return from_json(ChatMessage, result["message"])
 
+    async def edit_text(
+        self, user_id: int, message: ChatMessage, text: str, *, chat_id: int | None = None
+    ) -> ChatMessage:
+        """The user edits a text message they sent."""
+        chat = user_id if chat_id is None else chat_id
+        body = {"user_id": user_id, "chat_id": chat_id, "message_id": message.message_id}
+        result = await self._act("edit_text", chat, {**body, "text": text})
+        return from_json(ChatMessage, result["message"])
+
     async def send_command(
         self,
         user_id: int,
@@ -163,8 +172,12 @@ class SandboxClient(SandboxObserver):
         text: str | None = None,
         data: str | None = None,
         chat_id: int | None = None,
+        forged: str | None = None,
     ) -> str:
-        """Tap an inline button found by its `text` or `data`; return the callback query id."""
+        """Tap an inline button found by its `text` or `data`; return the callback query id.
+
+        `forged`: the tap carries this callback data instead, as a modified client can send.
+        """
         if isinstance(message, ChatMessage):
             chat_id, message = message.chat_id, message.message_id
         body = {
@@ -173,6 +186,7 @@ class SandboxClient(SandboxObserver):
             "message_id": message,
             "text": text,
             "data": data,
+            "forged": forged,
         }
         result = await self._act("press_button", user_id if chat_id is None else chat_id, body)
         return str(result["callback_query_id"])

@@ -65,6 +65,11 @@ async def _send_text(ctx: Context, body: Body) -> Body:
     return _sent(ctx, actions.send_text(ctx, body))
 
 
+@action("edit_text")
+async def _edit_text(ctx: Context, body: Body) -> Body:
+    return _sent(ctx, actions.edit_text(ctx, body))
+
+
 @action("send_document")
 async def _send_document(ctx: Context, body: Body) -> Body:
     return _sent(ctx, actions.send_file(ctx, body, kind="document"))
