@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from bot.callbacks import MAX_ID, Choices, MenuButton, SurveyButton, decode, parse_id
 from bot.deeplinks import JoinLink, RoundLink, facilitator_payload, read_payload
 from bot.i18n import translator
-from storage.models import UserId
 from tests.bot.conftest import BotWorld
 
 FLOWS = frozenset({"satisfaction", "swot"})
