@@ -112,7 +112,6 @@ async def apply_step_rate(path: Path, seconds: float) -> tuple[float, list[float
         )
         elapsed = time.perf_counter() - began
         after = repo.write_stats
-    # Steps of known sessions run together as one unit: count the calls, not the units.
     batch = sum(counts) / max(1, after.batches - before.batches)
     return sum(counts) / elapsed, latencies, batch
 

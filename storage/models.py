@@ -193,11 +193,8 @@ class AuditEntry:
 class WriteStats:
     """Counters of the group-commit writer: `requests / batches` is the mean batch size."""
 
-    batches: int
-    requests: int  # units run, a gathered or collected one counting once
-    queued: int = 0  # of the requests, those nobody waited for (`submit_later`, collections)
-    gathered: int = 0  # awaited writes run together in gathered units (known sessions' steps)
-    noted: int = 0  # prompt notes, written together at the end of their batch
+    batches: int  # transactions committed (or failed)
+    requests: int  # writes submitted to them
 
 
 def to_text(at: datetime) -> str:

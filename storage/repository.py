@@ -303,9 +303,7 @@ class Repository(Protocol):
         """Store one engine step atomically: update id, state, answers, retractions, finish.
 
         A known `update_id` changes nothing and returns `DUPLICATE`, also when the same update
-        is applied concurrently. `new_state` must be JSON-native (str keys, lists, no tuples)
-        and left unchanged after the call: it is kept in memory as the session's state, which
-        is then what a read from disk would give.
+        is applied concurrently.
 
         A status other than "active" finishes the session: it records the completion and, in
         an anonymous round, drops the session's link to its answers; in that case `new_state`
@@ -316,15 +314,9 @@ class Repository(Protocol):
         ...
 
     async def set_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
-        """Raises: NotFoundError: unknown session."""
-        ...
+        """Record which message shows the session's question (None: none does).
 
-    def note_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
-        """Like `set_prompt_message`, without waiting: the write is queued for the next commit.
-
-        For the survey's hot path, where the message id is a convenience (which message to edit
-        when a typed answer arrives), not an answer: a crash may lose it, and a failure of the
-        write is only logged. Reads of this process see it at once.
+        Raises: NotFoundError: unknown session.
         """
         ...
 

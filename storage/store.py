@@ -16,15 +16,12 @@ from typing import Self, TypeVar
 
 import aiosqlite
 
-from storage import steps
 from storage.backup import backup_database
 from storage.connection import run_sync
 from storage.errors import StoreClosedError, translate
 from storage.lock import InstanceLock
 from storage.models import WriteStats
-from storage.prompt_notes import PromptNotes
-from storage.session_cache import SessionCache
-from storage.writer import Gather, GroupCommitWriter
+from storage.writer import GroupCommitWriter
 
 T = TypeVar("T")
 
@@ -45,23 +42,13 @@ class SqliteStore:
         self._lock = lock
         self._write_db = write_db
         self._read_db = read_db
-        self._sessions = SessionCache()
-        self._writer = GroupCommitWriter(write_db, path, on_stop=self._sessions.disable)
-        self._prompt_notes = PromptNotes(self._sessions, self._writer)
-        self._known_steps = Gather(self._writer, steps.apply_known_steps)
+        self._writer = GroupCommitWriter(write_db, path)
         self._closed = False
         self.reads = 0  # round trips on the read connection, for benchmarks
 
     @property
     def write_stats(self) -> WriteStats:
-        stats = self._writer.stats
-        return WriteStats(
-            stats.batches,
-            stats.requests,
-            stats.queued,
-            gathered=self._known_steps.items,
-            noted=self._prompt_notes.notes,
-        )
+        return self._writer.stats
 
     async def __aenter__(self) -> Self:
         return self
@@ -95,15 +82,6 @@ class SqliteStore:
         await backup_database(self.path, target)
 
     async def _write(self, unit: Callable[[sqlite3.Connection], T]) -> T:
-        """A write that may change sessions: the cached ones are dropped once it ends."""
-        return await self._writer.submit(unit, ended=self._sessions_written)
-
-    def _sessions_written(self, value: object, error: Exception | None) -> None:
-        del value, error  # failed or not, what it did is not known here
-        self._sessions.written()
-
-    async def _write_keeping_sessions(self, unit: Callable[[sqlite3.Connection], T]) -> T:
-        """A write that touches no session (people, update ids, the audit log)."""
         return await self._writer.submit(unit)
 
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
