@@ -19,10 +19,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from storage import audit, cohorts, dialogs, people, privacy, rounds, sessions, steps, updates
-from storage.connection import check_synchronous, connect, run_sync
+from storage.connection import Connection, check_synchronous, connect
 from storage.errors import translate
 from storage.lock import InstanceLock
 from storage.migrations import MIGRATIONS, Migration, migrate
@@ -74,7 +72,7 @@ async def open_repository(
     """
     level = check_synchronous(synchronous)
     database, lock = _lock(path)
-    opened: list[aiosqlite.Connection] = []
+    opened: list[Connection] = []
     try:
         opened.append(await connect(database, "write", level))
         known = MIGRATIONS if migrations is None else migrations
@@ -95,9 +93,9 @@ def _lock(path: str | PathLike[str]) -> tuple[Path, InstanceLock]:
     return database, InstanceLock.acquire(database)
 
 
-async def _migrate(db: aiosqlite.Connection, path: Path, known: Sequence[Migration]) -> int:
+async def _migrate(db: Connection, path: Path, known: Sequence[Migration]) -> int:
     try:
-        return await run_sync(db, partial(migrate, path=path, migrations=known))
+        return await db.run(partial(migrate, path=path, migrations=known))
     except sqlite3.Error as error:
         raise translate(error, path, "migrating") from error
 

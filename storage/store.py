@@ -14,10 +14,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
-import aiosqlite
-
 from storage.backup import backup_database
-from storage.connection import run_sync
+from storage.connection import Connection
 from storage.errors import StoreClosedError, translate
 from storage.lock import InstanceLock
 from storage.models import WriteStats
@@ -33,8 +31,8 @@ class SqliteStore:
         self,
         path: Path,
         lock: InstanceLock,
-        write_db: aiosqlite.Connection,
-        read_db: aiosqlite.Connection,
+        write_db: Connection,
+        read_db: Connection,
         schema_version: int,
     ) -> None:
         self.path = path
@@ -89,6 +87,6 @@ class SqliteStore:
             raise StoreClosedError("storage is closed: no more reads")
         self.reads += 1
         try:
-            return await run_sync(self._read_db, work)
+            return await self._read_db.run(work)
         except sqlite3.Error as error:
             raise translate(error, self.path, "reading") from error

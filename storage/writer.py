@@ -25,9 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiosqlite
-
-from storage.connection import run_sync
+from storage.connection import Connection
 from storage.errors import StorageError, StoreClosedError, translate
 from storage.models import WriteStats
 
@@ -55,7 +53,7 @@ class _Outcome:
 class GroupCommitWriter:
     """The single writer of a store; `submit` is the only way to write."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: Connection, path: Path) -> None:
         self._db = db
         self._path = path
         self._queue: deque[_Request] = deque()
@@ -120,7 +118,7 @@ class GroupCommitWriter:
     async def _commit(self, batch: list[_Request]) -> None:
         units = [request.unit for request in batch]
         try:
-            outcomes = await run_sync(self._db, partial(run_batch, units=units))
+            outcomes = await self._db.run(partial(run_batch, units=units))
         except Exception as error:  # the connection itself failed: this batch is lost
             outcomes = [_Outcome(error=error) for _ in batch]
         self._stats = WriteStats(self._stats.batches + 1, self._stats.requests + len(batch))

@@ -49,13 +49,13 @@ async def test_a_missing_directory_is_one_line(tmp_path: Path) -> None:
 
 
 async def test_a_failed_open_leaves_no_thread_behind(tmp_path: Path) -> None:
-    # A worker thread still running when a short-lived loop closes dies with "Event loop is
-    # closed": the open must not return before its thread has stopped.
+    # A connection's thread still running when a short-lived loop closes would outlive it: the
+    # open must not return before its thread has stopped.
     (tmp_path / "bilan.db").mkdir()
     before = set(threading.enumerate())
     with pytest.raises(DatabaseOpenError):
         await connect(tmp_path / "bilan.db", "write", "FULL")
-    workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+    workers = [t for t in threading.enumerate() if t.name.startswith("storage-")]
     assert [t for t in workers if t not in before and t.is_alive()] == []
 
 

@@ -92,11 +92,11 @@ def _plan(path: Path, statement: str) -> list[str]:
 async def test_no_query_scans_a_whole_table(repo: SqliteRepository) -> None:
     statements: list[str] = []
     # The connections are internal; tracing them is the one reason a test reaches for them.
-    await repo._read_db.set_trace_callback(statements.append)
-    await repo._write_db.set_trace_callback(statements.append)
+    for db in (repo._read_db, repo._write_db):
+        await db.run(lambda conn: conn.set_trace_callback(statements.append))
     await _workload(repo)
-    await repo._read_db.set_trace_callback(None)  # type: ignore[arg-type]  # None unsets it
-    await repo._write_db.set_trace_callback(None)  # type: ignore[arg-type]  # None unsets it
+    for db in (repo._read_db, repo._write_db):
+        await db.run(lambda conn: conn.set_trace_callback(None))
     planned = sorted({s for s in statements if PLANNED.match(s)})
     assert len(planned) > 30, "the trace should have seen the repository's queries"
     scans = {}
