@@ -13,10 +13,10 @@ that nothing in the database joins an anonymous answer to a person.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from datetime import datetime
 
-from storage import random_ids
 from storage.errors import (
     NotFoundError,
     RoundClosedError,
@@ -145,6 +145,6 @@ def live_answers(conn: sqlite3.Connection, session_id: SessionId) -> dict[str, A
 
 def _random_id(conn: sqlite3.Connection, table: str) -> int:
     while True:
-        candidate = random_ids.random_id()
+        candidate = secrets.randbits(62) + 1  # in [1, 2**62]
         if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:
             return candidate

@@ -9,12 +9,12 @@ rounds, and the session's link to its response dropped in the transaction that f
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage import random_ids
 from storage.errors import ConstraintError, NotFoundError, SessionFinishedError
 from storage.models import (
     UNCHANGED,
@@ -116,7 +116,7 @@ def _insert_answer(
     for _ in range(_INSERT_ATTEMPTS):
         # Random in every round: a named answer numbered after the largest id would tell when
         # the anonymous answer holding that id was written.
-        answer_id = random_ids.random_id()
+        answer_id = secrets.randbits(62) + 1  # in [1, 2**62]
         try:
             conn.execute(
                 "INSERT INTO answers (id, response_id, step_id, value_json, detail, answered_at) "

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from storage import AnswerWrite, ApplyResult, Session, UpdateId, random_ids
+from storage import AnswerWrite, ApplyResult, Session, UpdateId
 from tests.storage.conftest import World, at
 
 JOIN_VIA_RESPONSE = """
@@ -156,7 +157,7 @@ async def test_a_random_answer_id_drawn_twice_is_drawn_again(
     repo = world.repo
     session = await repo.start_session(world.anonymous.id, world.participants[0], {}, 1, at(20))
     draws = iter([42, 42, 42, 78])  # the second answer draws the first one's id twice
-    monkeypatch.setattr(random_ids, "random_id", lambda: next(draws))
+    monkeypatch.setattr(secrets, "randbits", lambda bits: next(draws) - 1)
     await repo.apply_step(UpdateId(1), session.id, {}, [AnswerWrite("q1", 1)], [], at(21))
     await repo.apply_step(UpdateId(2), session.id, {}, [AnswerWrite("q2", 2)], [], at(22))
     live = await repo.live_answers(session.id)
