@@ -12,7 +12,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]  # not in typeshed
 from typing import Any, Final, Literal, NewType
 
 UserId = NewType("UserId", int)  # Telegram's user id
@@ -226,30 +225,13 @@ def from_optional_text(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-# One encoder for all: `json.dumps` with any option builds a new encoder at every call, and so
-# does `JSONEncoder.encode` (its C part): that took most of the time of encoding a number.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-_C_ENCODE = (
-    None
-    if c_make_encoder is None
-    # No markers, which one encoder would share across calls and a value refused midway could
-    # leave half-filled: a value holding itself ends in RecursionError, told as ValueError.
-    else c_make_encoder(
-        None, _ENCODER.default, encode_basestring, None, ":", ",", False, False, False
-    )
-)
-
-
 def to_json(value: Any) -> str:
-    """Raises: ValueError, TypeError: `value` is not plain JSON (NaN included)."""
-    if _C_ENCODE is None:
-        return _ENCODER.encode(value)
-    try:
-        return "".join(_C_ENCODE(value, 0))
-    except RecursionError as error:  # what the markers would have caught, or nesting too deep
-        raise ValueError(
-            f"cannot write JSON nested this deep, or holding itself: {error}"
-        ) from error
+    """Compact JSON text, non-ASCII kept as is.
+
+    Raises: ValueError, TypeError: `value` is not plain JSON (NaN, infinity or a value holding
+        itself included).
+    """
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def from_json(text: str) -> Any:
