@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, NewType
 
+from flows.state import SessionState
+
 UserId = NewType("UserId", int)  # Telegram's user id
 ChatId = NewType("ChatId", int)  # Telegram's chat id
 CohortId = NewType("CohortId", int)
@@ -122,7 +124,7 @@ class Session:
     user_id: UserId
     response_id: int | None  # None once an anonymous session has finished
     status: SessionStatus
-    state: Mapping[str, Any]
+    state: SessionState
     flow_version: int
     prompt_message_id: int | None  # the Telegram message showing the current question
     started_at: datetime

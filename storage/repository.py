@@ -12,6 +12,7 @@ from datetime import datetime
 from os import PathLike
 from typing import Any, Protocol
 
+from flows.state import SessionState
 from storage.models import (
     UNCHANGED,
     AnswerRow,
@@ -268,7 +269,7 @@ class Repository(Protocol):
         self,
         round_id: RoundId,
         user_id: UserId,
-        state: Mapping[str, Any],
+        state: SessionState,
         flow_version: int,
         at: datetime,
     ) -> Session:
@@ -293,7 +294,7 @@ class Repository(Protocol):
         self,
         update_id: UpdateId | None,
         session_id: SessionId,
-        new_state: Mapping[str, Any],
+        new_state: SessionState,
         recorded: Sequence[AnswerWrite],
         retracted: Sequence[str],
         at: datetime,

@@ -17,6 +17,7 @@ import secrets
 import sqlite3
 from datetime import datetime
 
+from flows.state import SessionState
 from storage.errors import (
     NotFoundError,
     RoundClosedError,
@@ -48,7 +49,7 @@ def session_from_row(row: sqlite3.Row) -> Session:
         user_id=UserId(row["user_id"]),
         response_id=row["response_id"],
         status=row["status"],
-        state=from_json(row["state_json"]),
+        state=SessionState.from_json(from_json(row["state_json"])),
         flow_version=row["flow_version"],
         prompt_message_id=row["prompt_message_id"],
         started_at=from_text(row["started_at"]),

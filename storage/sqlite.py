@@ -19,6 +19,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from flows.state import SessionState
 from storage import audit, cohorts, dialogs, people, privacy, rounds, sessions, steps, updates
 from storage.connection import Connection, check_synchronous, connect
 from storage.errors import translate
@@ -293,11 +294,11 @@ class SqliteRepository(SqliteStore, Repository):
         self,
         round_id: RoundId,
         user_id: UserId,
-        state: Mapping[str, Any],
+        state: SessionState,
         flow_version: int,
         at: datetime,
     ) -> Session:
-        state_json = to_json(state)
+        state_json = to_json(state.to_json())
         return await self._write(
             lambda conn: sessions.start_session(
                 conn, round_id, user_id, state_json, flow_version, at
@@ -320,7 +321,7 @@ class SqliteRepository(SqliteStore, Repository):
         self,
         update_id: UpdateId | None,
         session_id: SessionId,
-        new_state: Mapping[str, Any],
+        new_state: SessionState,
         recorded: Sequence[AnswerWrite],
         retracted: Sequence[str],
         at: datetime,
@@ -328,7 +329,7 @@ class SqliteRepository(SqliteStore, Repository):
         prompt_message_id: int | Unchanged | None = UNCHANGED,
     ) -> ApplyResult:
         encoded = [(answer.step_id, to_json(answer.value), answer.detail) for answer in recorded]
-        state_json, dropped = to_json(new_state), list(retracted)
+        state_json, dropped = to_json(new_state.to_json()), list(retracted)
         return await self._write(
             lambda conn: steps.apply_step(
                 conn,

@@ -16,11 +16,11 @@ from storage import (
     SessionId,
     UpdateId,
 )
-from tests.storage.conftest import World, at
+from tests.storage.conftest import World, at, state
 
 
 async def _named_session(world: World, n: int = 0) -> Session:
-    return await world.repo.start_session(world.named.id, world.participants[n], {}, 1, at(9))
+    return await world.repo.start_session(world.named.id, world.participants[n], state(), 1, at(9))
 
 
 async def test_a_step_stores_state_answers_and_update_together(world: World) -> None:
@@ -29,7 +29,7 @@ async def test_a_step_stores_state_answers_and_update_together(world: World) -> 
     result = await repo.apply_step(
         UpdateId(100),
         session.id,
-        {"step": "q2"},
+        state(2),
         [AnswerWrite("q1", {"choice": "other"}, "a cooperative bakery")],
         [],
         at(10),
@@ -39,7 +39,7 @@ async def test_a_step_stores_state_answers_and_update_together(world: World) -> 
     stored = await repo.get_session(session.id)
     assert stored is not None
     assert (stored.state, stored.prompt_message_id, stored.updated_at) == (
-        {"step": "q2"},
+        state(2),
         555,
         at(10),
     )
@@ -61,10 +61,10 @@ async def test_the_same_update_twice_stores_one_answer(world: World) -> None:
     session = await _named_session(world)
     answer = [AnswerWrite("q1", 1)]
     assert (
-        await repo.apply_step(UpdateId(7), session.id, {}, answer, [], at(10))
+        await repo.apply_step(UpdateId(7), session.id, state(), answer, [], at(10))
         is ApplyResult.APPLIED
     )
-    again = await repo.apply_step(UpdateId(7), session.id, {"n": 2}, answer, [], at(11))
+    again = await repo.apply_step(UpdateId(7), session.id, state(2), answer, [], at(11))
     assert again is ApplyResult.DUPLICATE
     rows = await repo.answers_of_round(world.named.id)
     assert [(row.step_id, row.value) for row in rows] == [("q1", 1)]
@@ -76,7 +76,7 @@ async def test_the_same_update_applied_concurrently_stores_one_answer(world: Wor
     before = repo.write_stats
     results = await asyncio.gather(
         *(
-            repo.apply_step(UpdateId(7), session.id, {"n": n}, [AnswerWrite("q1", n)], [], at(10))
+            repo.apply_step(UpdateId(7), session.id, state(n), [AnswerWrite("q1", n)], [], at(10))
             for n in range(5)
         )
     )
@@ -86,18 +86,22 @@ async def test_the_same_update_applied_concurrently_stores_one_answer(world: Wor
     assert [(row.step_id, row.value) for row in rows] == [("q1", 0)]
     stored = await repo.get_session(session.id)
     assert stored is not None
-    assert stored.state == {"n": 0}
+    assert stored.state == state(0)
 
 
 async def test_re_answering_retracts_and_retracting_hides(world: World) -> None:
     repo = world.repo
     session = await _named_session(world)
-    await repo.apply_step(UpdateId(1), session.id, {}, [AnswerWrite("q1", "a")], [], at(10))
-    await repo.apply_step(UpdateId(2), session.id, {}, [AnswerWrite("q2", "b")], [], at(11))
-    await repo.apply_step(UpdateId(3), session.id, {}, [AnswerWrite("q1", "c")], ["q2"], at(12))
+    await repo.apply_step(UpdateId(1), session.id, state(), [AnswerWrite("q1", "a")], [], at(10))
+    await repo.apply_step(UpdateId(2), session.id, state(), [AnswerWrite("q2", "b")], [], at(11))
+    await repo.apply_step(
+        UpdateId(3), session.id, state(), [AnswerWrite("q1", "c")], ["q2"], at(12)
+    )
     answers = await repo.live_answers(session.id)
     assert {step: row.value for step, row in answers.items()} == {"q1": "c"}
-    assert await repo.apply_step(None, session.id, {}, [], ["q9"], at(13)) is ApplyResult.APPLIED
+    assert (
+        await repo.apply_step(None, session.id, state(), [], ["q9"], at(13)) is ApplyResult.APPLIED
+    )
 
 
 async def _prompt(world: World, session_id: SessionId) -> int | None:
@@ -110,11 +114,11 @@ async def test_prompt_message_is_kept_set_or_cleared(world: World) -> None:
     repo = world.repo
     session = await _named_session(world)
     await repo.set_prompt_message(session.id, 41)
-    await repo.apply_step(None, session.id, {}, [], [], at(10), prompt_message_id=UNCHANGED)
+    await repo.apply_step(None, session.id, state(), [], [], at(10), prompt_message_id=UNCHANGED)
     assert await _prompt(world, session.id) == 41
-    await repo.apply_step(None, session.id, {}, [], [], at(11), prompt_message_id=42)
+    await repo.apply_step(None, session.id, state(), [], [], at(11), prompt_message_id=42)
     assert await _prompt(world, session.id) == 42
-    await repo.apply_step(None, session.id, {}, [], [], at(12), prompt_message_id=None)
+    await repo.apply_step(None, session.id, state(), [], [], at(12), prompt_message_id=None)
     assert await _prompt(world, session.id) is None
     with pytest.raises(NotFoundError):
         await repo.set_prompt_message(SessionId(999), 1)
@@ -124,7 +128,7 @@ async def test_finishing_records_completion_and_ends_the_session(world: World) -
     repo = world.repo
     session = await _named_session(world)
     await repo.apply_step(
-        UpdateId(1), session.id, {"done": True}, [AnswerWrite("q1", 5)], [], at(10), "submitted"
+        UpdateId(1), session.id, state(9), [AnswerWrite("q1", 5)], [], at(10), "submitted"
     )
     finished = await repo.get_session(session.id)
     assert finished is not None
@@ -137,11 +141,12 @@ async def test_finishing_records_completion_and_ends_the_session(world: World) -
     rows = await repo.answers_of_round(world.named.id)
     assert [(row.user_id, row.submitted) for row in rows] == [(world.participants[0], True)]
     with pytest.raises(SessionFinishedError, match="is submitted"):
-        await repo.apply_step(UpdateId(2), session.id, {}, [AnswerWrite("q1", 6)], [], at(11))
+        await repo.apply_step(UpdateId(2), session.id, state(), [AnswerWrite("q1", 6)], [], at(11))
     # The refused update was not consumed, and a re-delivered final update is a duplicate.
     assert await repo.mark_update_processed(UpdateId(2), at(12)) is True
     assert (
-        await repo.apply_step(UpdateId(1), session.id, {}, [], [], at(13)) is ApplyResult.DUPLICATE
+        await repo.apply_step(UpdateId(1), session.id, state(), [], [], at(13))
+        is ApplyResult.DUPLICATE
     )
 
 
@@ -150,11 +155,11 @@ async def test_a_failing_call_fails_alone_inside_a_shared_commit(world: World) -
     sessions = [await _named_session(world, n) for n in range(3)]
     before = repo.write_stats
     results = await asyncio.gather(
-        repo.apply_step(UpdateId(1), sessions[0].id, {}, [AnswerWrite("q1", 1)], [], at(10)),
-        repo.apply_step(UpdateId(2), SessionId(999), {}, [AnswerWrite("q1", 2)], [], at(10)),
-        repo.apply_step(UpdateId(3), sessions[1].id, {}, [AnswerWrite("q1", 3)], [], at(10)),
+        repo.apply_step(UpdateId(1), sessions[0].id, state(), [AnswerWrite("q1", 1)], [], at(10)),
+        repo.apply_step(UpdateId(2), SessionId(999), state(), [AnswerWrite("q1", 2)], [], at(10)),
+        repo.apply_step(UpdateId(3), sessions[1].id, state(), [AnswerWrite("q1", 3)], [], at(10)),
         repo.apply_step(
-            UpdateId(4), sessions[2].id, {}, [AnswerWrite("q1", float("inf"))], [], at(10)
+            UpdateId(4), sessions[2].id, state(), [AnswerWrite("q1", float("inf"))], [], at(10)
         ),
         return_exceptions=True,
     )
@@ -174,7 +179,7 @@ async def test_seventy_participants_share_commits(world: World) -> None:
     before = repo.write_stats
     results = await asyncio.gather(
         *(
-            repo.apply_step(UpdateId(n), session.id, {}, [AnswerWrite(f"q{n}", n)], [], at(10))
+            repo.apply_step(UpdateId(n), session.id, state(), [AnswerWrite(f"q{n}", n)], [], at(10))
             for n in range(70)
         )
     )

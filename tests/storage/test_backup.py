@@ -19,7 +19,7 @@ from storage import (
     backup_database,
     open_repository,
 )
-from tests.storage.conftest import World, at
+from tests.storage.conftest import World, at, state
 
 
 def _count(path: Path, sql: str) -> int:
@@ -30,10 +30,12 @@ def _count(path: Path, sql: str) -> int:
 
 
 async def _write_steps(world: World, first: int, count: int) -> None:
-    session = await world.repo.start_session(world.named.id, world.participants[0], {}, 1, at(9))
+    session = await world.repo.start_session(
+        world.named.id, world.participants[0], state(), 1, at(9)
+    )
     for n in range(first, first + count):
         step = AnswerWrite(f"q{n}", n)
-        result = await world.repo.apply_step(UpdateId(n), session.id, {}, [step], [], at(10))
+        result = await world.repo.apply_step(UpdateId(n), session.id, state(), [step], [], at(10))
         assert result is ApplyResult.APPLIED
 
 
