@@ -151,33 +151,22 @@ class AnswerRow:
 
 @dataclass(frozen=True, slots=True)
 class RoundStatus:
-    """Where each participant of the round's cohort stands (facilitators are not counted)."""
+    """Where each participant of the round's cohort stands (facilitators are not counted).
+
+    The four groups are disjoint and together hold every participant, each sorted by user id.
+    Only `submitted` have answered: a session cancelled or timed out sent nothing, whatever it
+    had stored on the way, as closing the round counts it.
+    """
 
     round_id: RoundId
     not_started: tuple[UserId, ...]
     active: tuple[UserId, ...]
-    finished: tuple[UserId, ...]  # submitted, cancelled or timed out
-    submitted: tuple[UserId, ...]  # the part of `finished` that submitted
+    submitted: tuple[UserId, ...]
+    stopped: tuple[UserId, ...]  # cancelled or timed out: began and will not send
 
     @property
     def participant_count(self) -> int:
-        return len(self.not_started) + len(self.active) + len(self.finished)
-
-    @property
-    def not_started_count(self) -> int:
-        return len(self.not_started)
-
-    @property
-    def active_count(self) -> int:
-        return len(self.active)
-
-    @property
-    def finished_count(self) -> int:
-        return len(self.finished)
-
-    @property
-    def submitted_count(self) -> int:
-        return len(self.submitted)
+        return len(self.not_started) + len(self.active) + len(self.submitted) + len(self.stopped)
 
 
 @dataclass(frozen=True, slots=True)

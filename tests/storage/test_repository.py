@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from storage import (
+    AnswerWrite,
     ChatId,
     CohortId,
     ConstraintError,
@@ -225,20 +226,34 @@ async def test_start_session_is_idempotent_and_refused_in_a_closed_round(world: 
 
 async def test_round_status_counts_participants_only(world: World) -> None:
     repo = world.repo
-    first, second, _third = world.participants
+    first, second, third = world.participants
     one = await repo.start_session(world.named.id, first, state(), 1, at(9))
     await repo.start_session(world.named.id, second, state(), 1, at(9))
     await repo.start_session(world.named.id, world.facilitator, state(), 1, at(9))
     await repo.apply_step(None, one.id, state(), [], [], at(10), status="submitted")
     status = await repo.round_status(world.named.id)
-    assert status.not_started == (world.participants[2],)
-    assert status.active == (second,)
-    assert status.finished == status.submitted == (first,)
-    counts = (status.participant_count, status.not_started_count, status.active_count)
-    assert counts == (3, 1, 1)
-    assert (status.finished_count, status.submitted_count) == (1, 1)
+    assert (status.not_started, status.active, status.submitted) == ((third,), (second,), (first,))
+    assert status.stopped == ()
+    assert status.participant_count == 3
     with pytest.raises(NotFoundError):
         await repo.round_status(RoundId(999))
+
+
+async def test_round_status_counts_a_cancelled_participant_as_not_having_answered(
+    world: World,
+) -> None:
+    """/status and /close agree: one answer, then /cancel, is not an answered questionnaire."""
+    repo = world.repo
+    first, second, third = world.participants
+    for user, status in ((first, "submitted"), (second, "cancelled"), (third, "timed_out")):
+        session = await repo.start_session(world.named.id, user, state(), 1, at(9))
+        await repo.apply_step(None, session.id, state(1), [AnswerWrite("q1", 1)], [], at(10))
+        await repo.apply_step(None, session.id, state(2), [], [], at(11), status=status)
+    counted = await repo.round_status(world.named.id)
+    assert counted.submitted == (first,)
+    assert counted.stopped == (second, third)
+    assert (counted.not_started, counted.active) == ((), ())
+    assert counted.participant_count == 3
 
 
 # -- updates and audit ---------------------------------------------------------------------
