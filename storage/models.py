@@ -84,6 +84,7 @@ class Cohort:
     created_by: UserId
     created_at: datetime
     archived_at: datetime | None
+    timezone: str  # an IANA zone name, "Europe/Brussels"
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,9 +122,14 @@ class Repository(Protocol):
 
     # -- cohorts, members, chats -----------------------------------------------------------
     async def create_cohort(
-        self, name: str, invite_code: str, created_by: UserId, at: datetime
+        self,
+        name: str,
+        invite_code: str,
+        created_by: UserId,
+        at: datetime,
+        timezone: str = "Europe/Brussels",
     ) -> Cohort:
-        """Create a cohort whose creator is its first facilitator.
+        """Create a cohort whose creator is its first facilitator, in `timezone` (IANA).
 
         Raises: InviteCodeTakenError: the code is in use. NotFoundError: unknown creator.
         """

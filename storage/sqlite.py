@@ -164,10 +164,15 @@ class SqliteRepository(SqliteStore, Repository):
 
     # -- cohorts, members, chats -----------------------------------------------------------
     async def create_cohort(
-        self, name: str, invite_code: str, created_by: UserId, at: datetime
+        self,
+        name: str,
+        invite_code: str,
+        created_by: UserId,
+        at: datetime,
+        timezone: str = "Europe/Brussels",
     ) -> Cohort:
         return await self._write(
-            lambda conn: cohorts.create_cohort(conn, name, invite_code, created_by, at)
+            lambda conn: cohorts.create_cohort(conn, name, invite_code, created_by, at, timezone)
         )
 
     async def get_cohort(self, cohort_id: CohortId) -> Cohort | None:
