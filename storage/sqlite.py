@@ -4,7 +4,7 @@ read connection.
 Rule: this class only routes. Writes become units for the writer (`storage/writer.py`); reads run
 in one trip on the read connection (that plumbing is `storage/store.py`); the SQL itself lives in
 the concept modules (`people.py`, `dialogs.py`, `privacy.py`, `cohorts.py`, `rounds.py`,
-`sessions.py`, `updates.py`, `audit.py`). JSON is encoded here, on the event loop, so a value that
+`sessions.py`, `steps.py`, `updates.py`, `audit.py`). JSON is encoded here, on the event loop, so a value that
 is not JSON fails its caller before it reaches the writer.
 """
 
