@@ -26,6 +26,7 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 
+from flows.state import SessionState  # noqa: E402  (after the import path fix above)
 from storage import (  # noqa: E402  (after the import path fix above)
     AnswerWrite,
     ApplyResult,
@@ -68,10 +69,14 @@ async def prepare(repo: SqliteRepository) -> list[SessionId]:
     return list(await asyncio.gather(*(join(repo, opened.id, n) for n in range(WRITERS))))
 
 
+def _state(revision: int) -> SessionState:
+    return SessionState(flow_id="bench", flow_version=1, language="fr", revision=revision)
+
+
 async def join(repo: SqliteRepository, round_id: RoundId, n: int) -> SessionId:
     user = UserId(1000 + n)
     await repo.upsert_person(user, f"Participant {n}", "fr", START)
-    started = await repo.start_session(round_id, user, {"step": "q0"}, 1, START)
+    started = await repo.start_session(round_id, user, _state(0), 1, START)
     return started.id
 
 
@@ -86,7 +91,7 @@ async def writer(
         result = await repo.apply_step(
             UpdateId(update),
             session,
-            {"step": f"q{count % 12}", "answered": count},
+            _state(count),
             [AnswerWrite(f"q{count % 12}", {"choice": "yes", "n": count})],
             [],
             at,
@@ -112,7 +117,6 @@ async def apply_step_rate(path: Path, seconds: float) -> tuple[float, list[float
         )
         elapsed = time.perf_counter() - began
         after = repo.write_stats
-    # Steps of known sessions run together as one unit: count the calls, not the units.
     batch = sum(counts) / max(1, after.batches - before.batches)
     return sum(counts) / elapsed, latencies, batch
 

@@ -2,7 +2,8 @@
 
 Rule: a backup reads through its own read-only connection and takes no single-instance lock, so
 `bilan-bot backup PATH` works from a second process while the bot runs. The copy is written
-beside the target and renamed into place, so a crash never leaves a half backup under the name.
+beside the target and renamed into place, so a crash never leaves a half backup under the name;
+an existing file is never replaced.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from storage.errors import BackupError
 async def backup_database(source: str | PathLike[str], target: str | PathLike[str]) -> None:
     """Copy the database at `source` to `target` with SQLite's online backup API.
 
+    The target's missing parent directories are created.
+
     Raises:
-        BackupError: the source is missing or unreadable, or the target cannot be written.
+        BackupError: the source is missing or unreadable, the target exists, or it cannot be
+            written.
     """
     await asyncio.to_thread(_copy, Path(source), Path(target))
 
@@ -32,10 +36,12 @@ def _copy(source: Path, target: Path) -> None:
         raise BackupError(f"cannot back up {source}: no such database file")
     if target.exists() and target.samefile(source):
         raise BackupError(f"cannot back up {source} onto itself")
-    if not target.parent.is_dir():
-        raise BackupError(f"cannot back up to {target}: directory {target.parent} does not exist")
+    if target.exists():
+        # An older backup is worth keeping: the person names a new file for a new copy.
+        raise BackupError(f"cannot back up to {target}: the file exists (choose a new name)")
     partial = target.with_name(f".{target.name}.partial")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         partial.unlink(missing_ok=True)
         _snapshot(source, partial)
         _fsync(partial)

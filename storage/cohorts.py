@@ -29,7 +29,7 @@ from storage.models import (
 from storage.people import require_person, set_language, set_profile
 from storage.updates import claim_update
 
-_COHORT = "id, name, invite_code, created_by, created_at, archived_at"
+_COHORT = "id, name, invite_code, created_by, created_at, archived_at, timezone"
 _MEMBERSHIP = "cohort_id, user_id, role, joined_at"
 _CHAT = "chat_id, cohort_id, title, kind, bound_at"
 
@@ -42,6 +42,7 @@ def cohort_from_row(row: sqlite3.Row) -> Cohort:
         created_by=UserId(row["created_by"]),
         created_at=from_text(row["created_at"]),
         archived_at=from_optional_text(row["archived_at"]),
+        timezone=row["timezone"],
     )
 
 
@@ -65,14 +66,20 @@ def chat_from_row(row: sqlite3.Row) -> Chat:
 
 
 def create_cohort(
-    conn: sqlite3.Connection, name: str, invite_code: str, created_by: UserId, at: datetime
+    conn: sqlite3.Connection,
+    name: str,
+    invite_code: str,
+    created_by: UserId,
+    at: datetime,
+    timezone: str,
 ) -> Cohort:
     require_person(conn, created_by)
     if get_cohort_by_code(conn, invite_code) is not None:
         raise InviteCodeTakenError(f"invite code {invite_code!r} is already used by a cohort")
     cursor = conn.execute(
-        "INSERT INTO cohorts (name, invite_code, created_by, created_at) VALUES (?, ?, ?, ?)",
-        (name, invite_code, created_by, to_text(at)),
+        "INSERT INTO cohorts (name, invite_code, created_by, created_at, timezone) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (name, invite_code, created_by, to_text(at), timezone),
     )
     cohort_id = CohortId(cursor.lastrowid or 0)
     add_member(conn, cohort_id, created_by, "facilitator", at)

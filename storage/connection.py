@@ -1,11 +1,9 @@
-"""Opening SQLite connections with the project's settings, and running work on their thread.
+"""SQLite connections with the project's settings, each on one thread of its own.
 
-Rule: this is the only module that touches aiosqlite's internals, and it touches two: starting
-a plain function on the connection's own thread (`start_sync`, which `run_sync` awaits), and
-waiting for that thread after a failed open. aiosqlite's public calls cost one
-thread round trip per statement (about 80 µs); a group commit of 70 steps runs about 350
-statements, so the round trips alone would cap throughput near the disk's single-commit rate.
-Running the whole batch in one trip keeps the cost at one fsync per batch.
+Rule: a `Connection` is a plain `sqlite3.Connection` created on, and only ever used from, its
+own single-thread executor (as datasette does). Work reaches it as a sync function of the
+connection, run in one trip (`run`): a whole group commit is one hop between the event loop and
+the thread, however many statements it holds.
 """
 
 from __future__ import annotations
@@ -13,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Literal, TypeVar, cast, get_args
 
-import aiosqlite
-
-from storage.errors import ReadOnlyDatabaseError, SettingError, translate
+from storage.errors import ReadOnlyDatabaseError, SettingError, StoreClosedError, translate
 from storage.models import Synchronous
 
 T = TypeVar("T")
@@ -29,29 +26,33 @@ BUSY_TIMEOUT_MS = 5_000
 Purpose = Literal["write", "read"]
 
 
-async def run_sync(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-    """Run `work(connection)` on `db`'s thread, in one round trip, and return its result."""
-    return await start_sync(db, work)
+class Connection:
+    """One SQLite connection and the one thread that uses it; `connect` opens one."""
 
+    def __init__(self, executor: ThreadPoolExecutor, conn: sqlite3.Connection) -> None:
+        self._executor = executor
+        self._conn = conn
+        self._closed = False
 
-def start_sync(
-    db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]
-) -> asyncio.Future[T]:
-    """Start `work(connection)` on `db`'s thread now; the future gets its result.
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` on the connection's thread and return its result.
 
-    From plain code, without an await: the group-commit writer sends a batch while the callers
-    that filled it are still running.
+        Raises:
+            StoreClosedError: the connection is closed.
+        """
+        if self._closed:
+            raise StoreClosedError("storage is closed")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, self._conn)
 
-    Raises:
-        ValueError: the connection is closed (as aiosqlite's own calls raise).
-    """
-    raw = db._connection  # the sqlite3 connection; only used inside `work`, on its own thread
-    if not db._running or raw is None:
-        raise ValueError("Connection closed")
-    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-    # What aiosqlite's `_execute`, behind all its public calls, does before its await.
-    db._tx.put_nowait((future, partial(work, raw)))
-    return future
+    async def close(self) -> None:
+        """Close the connection once the work already sent to it is done, and stop its thread."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._conn.close)
+        finally:
+            await asyncio.to_thread(self._executor.shutdown)
 
 
 def check_synchronous(value: str) -> Synchronous:
@@ -64,36 +65,38 @@ def check_synchronous(value: str) -> Synchronous:
     )
 
 
-async def connect(path: Path, purpose: Purpose, synchronous: Synchronous) -> aiosqlite.Connection:
+async def connect(path: Path, purpose: Purpose, synchronous: Synchronous) -> Connection:
     """Open `path` for `purpose` with WAL, foreign keys and a busy timeout.
 
     Raises:
         StorageError: a one-line reason when the file cannot be opened or set up.
     """
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"storage-{purpose}")
+    try:
+        conn = await asyncio.get_running_loop().run_in_executor(
+            executor, partial(_open, path, purpose, synchronous)
+        )
+    except BaseException:
+        # Waited for: a thread still alive when a short-lived loop (a CLI command, a test)
+        # closes would outlive it.
+        await asyncio.to_thread(executor.shutdown)
+        raise
+    return Connection(executor, conn)
+
+
+def _open(path: Path, purpose: Purpose, synchronous: Synchronous) -> sqlite3.Connection:
     try:
         # isolation_level=None: the store writes BEGIN/COMMIT itself; Python's implicit
         # transactions would otherwise open a deferred one behind our back.
-        db = aiosqlite.connect(path, isolation_level=None)
-        await db
+        conn = sqlite3.connect(path, isolation_level=None)
     except sqlite3.Error as error:
-        await _worker_stopped(db)
         raise translate(error, path, "opening it") from error
     try:
-        await run_sync(db, lambda conn: _configure(conn, path, purpose, synchronous))
+        _configure(conn, path, purpose, synchronous)
     except BaseException:
-        await db.close()
+        conn.close()
         raise
-    return db
-
-
-async def _worker_stopped(db: aiosqlite.Connection) -> None:
-    """Wait for the worker thread of a connection that failed to open.
-
-    aiosqlite stops it without waiting; the thread then hands a result to this event loop. If
-    the loop closed first (a short-lived loop: a CLI command, a test), the thread dies with
-    "Event loop is closed" on its way out.
-    """
-    await asyncio.to_thread(db._thread.join, 5.0)
+    return conn
 
 
 def _configure(

@@ -50,7 +50,16 @@ def m0003_flow_definitions(conn: sqlite3.Connection) -> None:
     execute_script(conn, schema.FLOW_DEFINITIONS)
 
 
-MIGRATIONS: tuple[Migration, ...] = (m0001_initial, m0002_dialogs, m0003_flow_definitions)
+def m0004_cohort_timezone(conn: sqlite3.Connection) -> None:
+    execute_script(conn, schema.COHORT_TIMEZONE)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m0001_initial,
+    m0002_dialogs,
+    m0003_flow_definitions,
+    m0004_cohort_timezone,
+)
 
 
 def migrate(conn: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> int:

@@ -12,8 +12,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]  # not in typeshed
 from typing import Any, Final, Literal, NewType
+
+from flows.state import SessionState
 
 UserId = NewType("UserId", int)  # Telegram's user id
 ChatId = NewType("ChatId", int)  # Telegram's chat id
@@ -83,6 +84,7 @@ class Cohort:
     created_by: UserId
     created_at: datetime
     archived_at: datetime | None
+    timezone: str  # an IANA zone name, "Europe/Brussels"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,7 @@ class Session:
     user_id: UserId
     response_id: int | None  # None once an anonymous session has finished
     status: SessionStatus
-    state: Mapping[str, Any]
+    state: SessionState
     flow_version: int
     prompt_message_id: int | None  # the Telegram message showing the current question
     started_at: datetime
@@ -150,33 +152,22 @@ class AnswerRow:
 
 @dataclass(frozen=True, slots=True)
 class RoundStatus:
-    """Where each participant of the round's cohort stands (facilitators are not counted)."""
+    """Where each participant of the round's cohort stands (facilitators are not counted).
+
+    The four groups are disjoint and together hold every participant, each sorted by user id.
+    Only `submitted` have answered: a session cancelled or timed out sent nothing, whatever it
+    had stored on the way, as closing the round counts it.
+    """
 
     round_id: RoundId
     not_started: tuple[UserId, ...]
     active: tuple[UserId, ...]
-    finished: tuple[UserId, ...]  # submitted, cancelled or timed out
-    submitted: tuple[UserId, ...]  # the part of `finished` that submitted
+    submitted: tuple[UserId, ...]
+    stopped: tuple[UserId, ...]  # cancelled or timed out: began and will not send
 
     @property
     def participant_count(self) -> int:
-        return len(self.not_started) + len(self.active) + len(self.finished)
-
-    @property
-    def not_started_count(self) -> int:
-        return len(self.not_started)
-
-    @property
-    def active_count(self) -> int:
-        return len(self.active)
-
-    @property
-    def finished_count(self) -> int:
-        return len(self.finished)
-
-    @property
-    def submitted_count(self) -> int:
-        return len(self.submitted)
+        return len(self.not_started) + len(self.active) + len(self.submitted) + len(self.stopped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +184,8 @@ class AuditEntry:
 class WriteStats:
     """Counters of the group-commit writer: `requests / batches` is the mean batch size."""
 
-    batches: int
-    requests: int  # units run, a gathered or collected one counting once
-    queued: int = 0  # of the requests, those nobody waited for (`submit_later`, collections)
-    gathered: int = 0  # awaited writes run together in gathered units (known sessions' steps)
-    noted: int = 0  # prompt notes, written together at the end of their batch
+    batches: int  # transactions committed (or failed)
+    requests: int  # writes submitted to them
 
 
 def to_text(at: datetime) -> str:
@@ -229,30 +217,13 @@ def from_optional_text(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-# One encoder for all: `json.dumps` with any option builds a new encoder at every call, and so
-# does `JSONEncoder.encode` (its C part): that took most of the time of encoding a number.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-_C_ENCODE = (
-    None
-    if c_make_encoder is None
-    # No markers, which one encoder would share across calls and a value refused midway could
-    # leave half-filled: a value holding itself ends in RecursionError, told as ValueError.
-    else c_make_encoder(
-        None, _ENCODER.default, encode_basestring, None, ":", ",", False, False, False
-    )
-)
-
-
 def to_json(value: Any) -> str:
-    """Raises: ValueError, TypeError: `value` is not plain JSON (NaN included)."""
-    if _C_ENCODE is None:
-        return _ENCODER.encode(value)
-    try:
-        return "".join(_C_ENCODE(value, 0))
-    except RecursionError as error:  # what the markers would have caught, or nesting too deep
-        raise ValueError(
-            f"cannot write JSON nested this deep, or holding itself: {error}"
-        ) from error
+    """Compact JSON text, non-ASCII kept as is.
+
+    Raises: ValueError, TypeError: `value` is not plain JSON (NaN, infinity or a value holding
+        itself included).
+    """
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def from_json(text: str) -> Any:

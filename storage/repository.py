@@ -12,6 +12,7 @@ from datetime import datetime
 from os import PathLike
 from typing import Any, Protocol
 
+from flows.state import SessionState
 from storage.models import (
     UNCHANGED,
     AnswerRow,
@@ -121,9 +122,14 @@ class Repository(Protocol):
 
     # -- cohorts, members, chats -----------------------------------------------------------
     async def create_cohort(
-        self, name: str, invite_code: str, created_by: UserId, at: datetime
+        self,
+        name: str,
+        invite_code: str,
+        created_by: UserId,
+        at: datetime,
+        timezone: str = "Europe/Brussels",
     ) -> Cohort:
-        """Create a cohort whose creator is its first facilitator.
+        """Create a cohort whose creator is its first facilitator, in `timezone` (IANA).
 
         Raises: InviteCodeTakenError: the code is in use. NotFoundError: unknown creator.
         """
@@ -268,7 +274,7 @@ class Repository(Protocol):
         self,
         round_id: RoundId,
         user_id: UserId,
-        state: Mapping[str, Any],
+        state: SessionState,
         flow_version: int,
         at: datetime,
     ) -> Session:
@@ -293,7 +299,7 @@ class Repository(Protocol):
         self,
         update_id: UpdateId | None,
         session_id: SessionId,
-        new_state: Mapping[str, Any],
+        new_state: SessionState,
         recorded: Sequence[AnswerWrite],
         retracted: Sequence[str],
         at: datetime,
@@ -303,9 +309,7 @@ class Repository(Protocol):
         """Store one engine step atomically: update id, state, answers, retractions, finish.
 
         A known `update_id` changes nothing and returns `DUPLICATE`, also when the same update
-        is applied concurrently. `new_state` must be JSON-native (str keys, lists, no tuples)
-        and left unchanged after the call: it is kept in memory as the session's state, which
-        is then what a read from disk would give.
+        is applied concurrently.
 
         A status other than "active" finishes the session: it records the completion and, in
         an anonymous round, drops the session's link to its answers; in that case `new_state`
@@ -316,15 +320,9 @@ class Repository(Protocol):
         ...
 
     async def set_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
-        """Raises: NotFoundError: unknown session."""
-        ...
+        """Record which message shows the session's question (None: none does).
 
-    def note_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
-        """Like `set_prompt_message`, without waiting: the write is queued for the next commit.
-
-        For the survey's hot path, where the message id is a convenience (which message to edit
-        when a typed answer arrives), not an answer: a crash may lose it, and a failure of the
-        write is only logged. Reads of this process see it at once.
+        Raises: NotFoundError: unknown session.
         """
         ...
 

@@ -208,17 +208,12 @@ def round_status(conn: sqlite3.Connection, round_id: RoundId) -> RoundStatus:
     by_status: dict[str | None, list[UserId]] = {}
     for row in rows:
         by_status.setdefault(row["status"], []).append(UserId(row["user_id"]))
-    finished = sorted(
-        user
-        for status in ("submitted", "cancelled", "timed_out")
-        for user in by_status.get(status, [])
-    )
     return RoundStatus(
         round_id=round_id,
         not_started=tuple(by_status.get(None, [])),
         active=tuple(by_status.get("active", [])),
-        finished=tuple(finished),
         submitted=tuple(by_status.get("submitted", [])),
+        stopped=tuple(sorted(by_status.get("cancelled", []) + by_status.get("timed_out", []))),
     )
 
 

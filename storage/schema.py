@@ -233,3 +233,9 @@ CREATE INDEX rounds_by_opener ON rounds (opened_by);
 FLOW_DEFINITIONS = """
 ALTER TABLE flows ADD COLUMN definition_json TEXT;
 """
+
+# An IANA zone name: deadlines and reminders read as the cohort's local time. Cohorts created
+# before it existed are in Belgium, where the first workshops ran.
+COHORT_TIMEZONE = """
+ALTER TABLE cohorts ADD COLUMN timezone TEXT NOT NULL DEFAULT 'Europe/Brussels';
+"""

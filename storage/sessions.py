@@ -13,11 +13,11 @@ that nothing in the database joins an anonymous answer to a person.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
-from collections.abc import Sequence
 from datetime import datetime
 
-from storage import random_ids
+from flows.state import SessionState
 from storage.errors import (
     NotFoundError,
     RoundClosedError,
@@ -49,7 +49,7 @@ def session_from_row(row: sqlite3.Row) -> Session:
         user_id=UserId(row["user_id"]),
         response_id=row["response_id"],
         status=row["status"],
-        state=from_json(row["state_json"]),
+        state=SessionState.from_json(from_json(row["state_json"])),
         flow_version=row["flow_version"],
         prompt_message_id=row["prompt_message_id"],
         started_at=from_text(row["started_at"]),
@@ -123,40 +123,11 @@ def start_session(
 def set_prompt_message(
     conn: sqlite3.Connection, session_id: SessionId, message_id: int | None
 ) -> None:
-    if not note_prompt_message(conn, session_id, message_id):
-        raise NotFoundError(f"no session with id {session_id}")
-
-
-def note_prompt_message(
-    conn: sqlite3.Connection, session_id: SessionId, message_id: int | None
-) -> bool:
-    """False if the session is gone (forgotten, say): no error for a write nobody waits for."""
     cursor = conn.execute(
         "UPDATE sessions SET prompt_message_id = ? WHERE id = ?", (message_id, session_id)
     )
-    return cursor.rowcount > 0
-
-
-# Sessions per statement: 3 parameters each stays under SQLite's oldest limit of 999.
-_NOTES_PER_STATEMENT = 300
-
-
-def note_prompt_messages(
-    conn: sqlite3.Connection, notes: Sequence[tuple[SessionId, int | None]]
-) -> None:
-    """Several sessions' prompt ids in one statement per 300: one step of SQLite for many.
-
-    A session that is gone is skipped, as in `note_prompt_message`.
-    """
-    for start in range(0, len(notes), _NOTES_PER_STATEMENT):
-        chunk = notes[start : start + _NOTES_PER_STATEMENT]
-        cases = " ".join("WHEN ? THEN ?" for _ in chunk)
-        marks = ", ".join("?" for _ in chunk)
-        values = [value for note in chunk for value in note]
-        conn.execute(
-            f"UPDATE sessions SET prompt_message_id = CASE id {cases} END WHERE id IN ({marks})",
-            [*values, *(session_id for session_id, _ in chunk)],
-        )
+    if cursor.rowcount == 0:
+        raise NotFoundError(f"no session with id {session_id}")
 
 
 def live_answers(conn: sqlite3.Connection, session_id: SessionId) -> dict[str, AnswerRow]:
@@ -175,6 +146,6 @@ def live_answers(conn: sqlite3.Connection, session_id: SessionId) -> dict[str, A
 
 def _random_id(conn: sqlite3.Connection, table: str) -> int:
     while True:
-        candidate = random_ids.random_id()
+        candidate = secrets.randbits(62) + 1  # in [1, 2**62]
         if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:
             return candidate

@@ -4,7 +4,7 @@ read connection.
 Rule: this class only routes. Writes become units for the writer (`storage/writer.py`); reads run
 in one trip on the read connection (that plumbing is `storage/store.py`); the SQL itself lives in
 the concept modules (`people.py`, `dialogs.py`, `privacy.py`, `cohorts.py`, `rounds.py`,
-`sessions.py`, `updates.py`, `audit.py`). JSON is encoded here, on the event loop, so a value that
+`sessions.py`, `steps.py`, `updates.py`, `audit.py`). JSON is encoded here, on the event loop, so a value that
 is not JSON fails its caller before it reaches the writer.
 """
 
@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
+from flows.state import SessionState
 from storage import audit, cohorts, dialogs, people, privacy, rounds, sessions, steps, updates
-from storage.connection import check_synchronous, connect, run_sync
+from storage.connection import Connection, check_synchronous, connect
 from storage.errors import translate
 from storage.lock import InstanceLock
 from storage.migrations import MIGRATIONS, Migration, migrate
@@ -53,7 +52,6 @@ from storage.models import (
     to_json,
 )
 from storage.repository import Repository
-from storage.session_cache import Ticket
 from storage.store import SqliteStore
 
 
@@ -75,7 +73,7 @@ async def open_repository(
     """
     level = check_synchronous(synchronous)
     database, lock = _lock(path)
-    opened: list[aiosqlite.Connection] = []
+    opened: list[Connection] = []
     try:
         opened.append(await connect(database, "write", level))
         known = MIGRATIONS if migrations is None else migrations
@@ -96,9 +94,9 @@ def _lock(path: str | PathLike[str]) -> tuple[Path, InstanceLock]:
     return database, InstanceLock.acquire(database)
 
 
-async def _migrate(db: aiosqlite.Connection, path: Path, known: Sequence[Migration]) -> int:
+async def _migrate(db: Connection, path: Path, known: Sequence[Migration]) -> int:
     try:
-        return await run_sync(db, partial(migrate, path=path, migrations=known))
+        return await db.run(partial(migrate, path=path, migrations=known))
     except sqlite3.Error as error:
         raise translate(error, path, "migrating") from error
 
@@ -116,7 +114,7 @@ class SqliteRepository(SqliteStore, Repository):
         *,
         force: bool = False,
     ) -> Person:
-        return await self._write_keeping_sessions(
+        return await self._write(
             lambda conn: people.upsert_person(conn, user_id, display_name, language, at, force)
         )
 
@@ -124,21 +122,17 @@ class SqliteRepository(SqliteStore, Repository):
         return await self._read(lambda conn: people.get_person(conn, user_id))
 
     async def set_person_language(self, user_id: UserId, language: str, at: datetime) -> Person:
-        return await self._write_keeping_sessions(
-            lambda conn: people.set_language(conn, user_id, language, at)
-        )
+        return await self._write(lambda conn: people.set_language(conn, user_id, language, at))
 
     async def set_person_profile(
         self, user_id: UserId, display_name: str, organisation: str | None, at: datetime
     ) -> Person:
-        return await self._write_keeping_sessions(
+        return await self._write(
             lambda conn: people.set_profile(conn, user_id, display_name, organisation, at)
         )
 
     async def set_reachable(self, user_id: UserId, reachable: bool, at: datetime) -> None:
-        await self._write_keeping_sessions(
-            lambda conn: people.set_reachable(conn, user_id, reachable, at)
-        )
+        await self._write(lambda conn: people.set_reachable(conn, user_id, reachable, at))
 
     async def person_data(self, user_id: UserId) -> dict[str, Any]:
         return await self._read(lambda conn: privacy.person_data(conn, user_id))
@@ -159,23 +153,26 @@ class SqliteRepository(SqliteStore, Repository):
         update_id: UpdateId | None = None,
     ) -> ApplyResult:
         payload_json = to_json(payload)
-        return await self._write_keeping_sessions(
+        return await self._write(
             lambda conn: dialogs.set_dialog(conn, user_id, kind, payload_json, at, update_id)
         )
 
     async def clear_dialog(
         self, user_id: UserId, at: datetime, update_id: UpdateId | None = None
     ) -> ApplyResult:
-        return await self._write_keeping_sessions(
-            lambda conn: dialogs.clear_dialog(conn, user_id, at, update_id)
-        )
+        return await self._write(lambda conn: dialogs.clear_dialog(conn, user_id, at, update_id))
 
     # -- cohorts, members, chats -----------------------------------------------------------
     async def create_cohort(
-        self, name: str, invite_code: str, created_by: UserId, at: datetime
+        self,
+        name: str,
+        invite_code: str,
+        created_by: UserId,
+        at: datetime,
+        timezone: str = "Europe/Brussels",
     ) -> Cohort:
         return await self._write(
-            lambda conn: cohorts.create_cohort(conn, name, invite_code, created_by, at)
+            lambda conn: cohorts.create_cohort(conn, name, invite_code, created_by, at, timezone)
         )
 
     async def get_cohort(self, cohort_id: CohortId) -> Cohort | None:
@@ -245,7 +242,7 @@ class SqliteRepository(SqliteStore, Repository):
         at: datetime,
         definition_json: str | None = None,
     ) -> bool:
-        return await self._write_keeping_sessions(
+        return await self._write(
             lambda conn: rounds.register_flow(
                 conn, flow_id, version, source_hash, title, at, definition_json
             )
@@ -302,72 +299,34 @@ class SqliteRepository(SqliteStore, Repository):
         self,
         round_id: RoundId,
         user_id: UserId,
-        state: Mapping[str, Any],
+        state: SessionState,
         flow_version: int,
         at: datetime,
     ) -> Session:
-        state_json = to_json(state)
-
-        def ended(started: Session | None, error: Exception | None) -> None:
-            if error is not None or started is None:
-                self._sessions.written()
-            else:  # it inserts a session and its response, and changes no other session
-                self._sessions.started(started)
-
-        return await self._writer.submit(
+        state_json = to_json(state.to_json())
+        return await self._write(
             lambda conn: sessions.start_session(
                 conn, round_id, user_id, state_json, flow_version, at
-            ),
-            ended,
+            )
         )
 
     async def get_session(self, session_id: SessionId) -> Session | None:
-        known = self._sessions.get(session_id)
-        if known is not None:
-            return known
-        ticket, found = await self._read_current(
-            lambda conn: [s for s in [sessions.get_session(conn, session_id)] if s]
-        )
-        return self._sessions.fill(ticket, found[0] if found else None)
+        return await self._read(lambda conn: sessions.get_session(conn, session_id))
 
     async def active_sessions_of(self, user_id: UserId) -> list[Session]:
-        return await self._read_sessions(lambda conn: sessions.active_sessions_of(conn, user_id))
+        return await self._read(lambda conn: sessions.active_sessions_of(conn, user_id))
 
     async def active_sessions_of_round(self, round_id: RoundId) -> list[Session]:
-        return await self._read_sessions(
-            lambda conn: sessions.active_sessions_of_round(conn, round_id)
-        )
+        return await self._read(lambda conn: sessions.active_sessions_of_round(conn, round_id))
 
     async def session_of(self, round_id: RoundId, user_id: UserId) -> Session | None:
-        found = await self._read_sessions(
-            lambda conn: [s for s in [sessions.session_of(conn, round_id, user_id)] if s]
-        )
-        return found[0] if found else None
-
-    async def _read_sessions(
-        self, query: Callable[[sqlite3.Connection], list[Session]]
-    ) -> list[Session]:
-        """Sessions as read, with queued prompts on top."""
-        _, found = await self._read_current(query)
-        return [self._sessions.overlay(session) for session in found]
-
-    async def _read_current(
-        self, query: Callable[[sqlite3.Connection], list[Session]]
-    ) -> tuple[Ticket, list[Session]]:
-        """Sessions as read, and the ticket taken before. A session write that ended during the
-        read (a queued prompt committed, say) may be missing from it: read again then."""
-        for _ in range(3):
-            ticket = self._sessions.ticket()
-            found = await self._read(query)
-            if self._sessions.is_current(ticket, found):
-                break
-        return ticket, found
+        return await self._read(lambda conn: sessions.session_of(conn, round_id, user_id))
 
     async def apply_step(
         self,
         update_id: UpdateId | None,
         session_id: SessionId,
-        new_state: Mapping[str, Any],
+        new_state: SessionState,
         recorded: Sequence[AnswerWrite],
         retracted: Sequence[str],
         at: datetime,
@@ -375,25 +334,8 @@ class SqliteRepository(SqliteStore, Repository):
         prompt_message_id: int | Unchanged | None = UNCHANGED,
     ) -> ApplyResult:
         encoded = [(answer.step_id, to_json(answer.value), answer.detail) for answer in recorded]
-        state_json, dropped = to_json(new_state), list(retracted)
-        known = self._sessions.known(session_id)
-
-        def ended(applied: steps.Applied | None, error: Exception | None) -> None:
-            if error is not None or applied is None:
-                self._sessions.forget(session_id)
-                return
-            if applied.known is not None:
-                self._sessions.learn(applied.known)
-            if applied.result is ApplyResult.APPLIED:
-                self._sessions.stepped(session_id, new_state, status, prompt_message_id, at)
-
-        if known is not None and not dropped and prompt_message_id is UNCHANGED:
-            # The common step, and the last one: run with the batch's other steps, in a few
-            # statements for all.
-            item = steps.KnownStep(update_id, session_id, state_json, encoded, at, known, status)
-            applied: steps.Applied = await self._known_steps.submit(item, ended)
-            return applied.result
-        applied = await self._writer.submit(
+        state_json, dropped = to_json(new_state.to_json()), list(retracted)
+        return await self._write(
             lambda conn: steps.apply_step(
                 conn,
                 update_id,
@@ -404,39 +346,21 @@ class SqliteRepository(SqliteStore, Repository):
                 at,
                 status,
                 prompt_message_id,
-                known,
-            ),
-            ended,
+            )
         )
-        return applied.result
 
     async def set_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
-        notes_before = self._sessions.notes_so_far()
-
-        def ended(value: object, error: Exception | None) -> None:
-            if error is None:
-                self._sessions.prompt_set(session_id, message_id, notes_before)
-            else:
-                self._sessions.forget(session_id)
-
-        await self._writer.submit(
-            lambda conn: sessions.set_prompt_message(conn, session_id, message_id), ended
-        )
-
-    def note_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
-        self._prompt_notes.note(session_id, message_id)
+        await self._write(lambda conn: sessions.set_prompt_message(conn, session_id, message_id))
 
     async def live_answers(self, session_id: SessionId) -> dict[str, AnswerRow]:
         return await self._read(lambda conn: sessions.live_answers(conn, session_id))
 
     # -- updates and audit -----------------------------------------------------------------
     async def mark_update_processed(self, update_id: UpdateId, at: datetime) -> bool:
-        return await self._write_keeping_sessions(
-            lambda conn: updates.claim_update(conn, update_id, at)
-        )
+        return await self._write(lambda conn: updates.claim_update(conn, update_id, at))
 
     async def prune_processed_updates(self, before: datetime) -> int:
-        return await self._write_keeping_sessions(lambda conn: updates.prune_updates(conn, before))
+        return await self._write(lambda conn: updates.prune_updates(conn, before))
 
     async def record_audit(
         self,

@@ -14,17 +14,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
-import aiosqlite
-
-from storage import steps
 from storage.backup import backup_database
-from storage.connection import run_sync
+from storage.connection import Connection
 from storage.errors import StoreClosedError, translate
 from storage.lock import InstanceLock
 from storage.models import WriteStats
-from storage.prompt_notes import PromptNotes
-from storage.session_cache import SessionCache
-from storage.writer import Gather, GroupCommitWriter
+from storage.writer import GroupCommitWriter
 
 T = TypeVar("T")
 
@@ -36,8 +31,8 @@ class SqliteStore:
         self,
         path: Path,
         lock: InstanceLock,
-        write_db: aiosqlite.Connection,
-        read_db: aiosqlite.Connection,
+        write_db: Connection,
+        read_db: Connection,
         schema_version: int,
     ) -> None:
         self.path = path
@@ -45,23 +40,13 @@ class SqliteStore:
         self._lock = lock
         self._write_db = write_db
         self._read_db = read_db
-        self._sessions = SessionCache()
-        self._writer = GroupCommitWriter(write_db, path, on_stop=self._sessions.disable)
-        self._prompt_notes = PromptNotes(self._sessions, self._writer)
-        self._known_steps = Gather(self._writer, steps.apply_known_steps)
+        self._writer = GroupCommitWriter(write_db, path)
         self._closed = False
         self.reads = 0  # round trips on the read connection, for benchmarks
 
     @property
     def write_stats(self) -> WriteStats:
-        stats = self._writer.stats
-        return WriteStats(
-            stats.batches,
-            stats.requests,
-            stats.queued,
-            gathered=self._known_steps.items,
-            noted=self._prompt_notes.notes,
-        )
+        return self._writer.stats
 
     async def __aenter__(self) -> Self:
         return self
@@ -95,15 +80,6 @@ class SqliteStore:
         await backup_database(self.path, target)
 
     async def _write(self, unit: Callable[[sqlite3.Connection], T]) -> T:
-        """A write that may change sessions: the cached ones are dropped once it ends."""
-        return await self._writer.submit(unit, ended=self._sessions_written)
-
-    def _sessions_written(self, value: object, error: Exception | None) -> None:
-        del value, error  # failed or not, what it did is not known here
-        self._sessions.written()
-
-    async def _write_keeping_sessions(self, unit: Callable[[sqlite3.Connection], T]) -> T:
-        """A write that touches no session (people, update ids, the audit log)."""
         return await self._writer.submit(unit)
 
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -111,6 +87,6 @@ class SqliteStore:
             raise StoreClosedError("storage is closed: no more reads")
         self.reads += 1
         try:
-            return await run_sync(self._read_db, work)
+            return await self._read_db.run(work)
         except sqlite3.Error as error:
             raise translate(error, self.path, "reading") from error

@@ -17,6 +17,7 @@ import ctypes
 import sys
 from datetime import UTC, datetime, timedelta
 
+from flows.state import SessionState
 from storage import (
     AnswerWrite,
     SessionId,
@@ -29,6 +30,10 @@ from storage import (
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 PARTICIPANTS = 6
+
+
+def crash_state(revision: int) -> SessionState:
+    return SessionState(flow_id="crash", flow_version=1, language="fr", revision=revision)
 
 
 def update_plan(update: int, sessions: list[SessionId]) -> tuple[SessionId, AnswerWrite]:
@@ -54,7 +59,7 @@ async def prepare(repo: SqliteRepository) -> list[SessionId]:
     await asyncio.gather(*(repo.upsert_person(u, f"Participant {u}", "fr", START) for u in users))
     await asyncio.gather(*(repo.add_member(cohort.id, u, "participant", START) for u in users))
     started = await asyncio.gather(
-        *(repo.start_session(opened.id, u, {"step": "q0"}, 1, START) for u in users)
+        *(repo.start_session(opened.id, u, crash_state(0), 1, START) for u in users)
     )
     sessions = [session.id for session in started]
     return sessions
@@ -73,7 +78,7 @@ async def write(path: str, first: int, workers: int) -> None:
             next_update += 1
             session, answer = update_plan(update, sessions)
             at = START + timedelta(seconds=update)
-            await repo.apply_step(UpdateId(update), session, {"last": update}, [answer], [], at)
+            await repo.apply_step(UpdateId(update), session, crash_state(update), [answer], [], at)
             print(update, repo.write_stats.batches, flush=True)
 
     await asyncio.gather(*(worker() for _ in range(workers)))

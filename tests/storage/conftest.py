@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from flows.effects import AnswerValue
+from flows.state import Answer, SessionState
 from storage import (
     Cohort,
     Round,
@@ -27,6 +29,17 @@ CHILD = HERE / "child.py"
 def at(minutes: float) -> datetime:
     """A time `minutes` after the start of the test's story."""
     return T0 + timedelta(minutes=minutes)
+
+
+def state(revision: int = 0, **answers: AnswerValue) -> SessionState:
+    """A participant's state in the tests' flow; `revision` tells one state from another."""
+    return SessionState(
+        flow_id="review",
+        flow_version=1,
+        language="nl",
+        answers={step: Answer(value) for step, value in answers.items()},
+        revision=revision,
+    )
 
 
 def child_command(*args: str) -> list[str]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from storage import AnswerWrite, ApplyResult, Session, UpdateId, random_ids
-from tests.storage.conftest import World, at
+from storage import AnswerWrite, ApplyResult, Session, UpdateId
+from tests.storage.conftest import World, at, state
 
 JOIN_VIA_RESPONSE = """
     SELECT p.user_id FROM answers a
@@ -29,18 +30,20 @@ async def _answer_and_finish(world: World) -> tuple[Session, Session, Session]:
     """Three participants: one submits, one cancels, one is still answering."""
     repo, round_id = world.repo, world.anonymous.id
     sessions = [
-        await repo.start_session(round_id, user, {"step": "q1"}, 1, at(20 + n))
+        await repo.start_session(round_id, user, state(), 1, at(20 + n))
         for n, user in enumerate(world.participants)
     ]
     update = 1000
     for n, session in enumerate(sessions):
         for step in ("q1", "q2", "q1"):  # the second q1 retracts the first
             update += 1
-            state = {"step": step, "answers": {step: n}}  # the engine's state names answers
+            new_state = state(update, **{step: n})  # the engine's state names answers
             written = [AnswerWrite(step, {"n": n, "at": update}, None)]
-            await repo.apply_step(UpdateId(update), session.id, state, written, [], at(30 + update))
+            await repo.apply_step(
+                UpdateId(update), session.id, new_state, written, [], at(30 + update)
+            )
     submitted, cancelled, active = sessions
-    scrubbed = {"step": "end"}  # the caller's state without answers
+    scrubbed = state(99)  # the caller's state without answers
     await repo.apply_step(UpdateId(1), submitted.id, scrubbed, [], [], at(90), "submitted")
     await repo.apply_step(UpdateId(2), cancelled.id, scrubbed, [], [], at(91), "cancelled")
     return submitted, cancelled, active
@@ -64,14 +67,16 @@ async def test_no_join_reaches_a_person_after_finishing(world: World) -> None:
         stored = await world.repo.get_session(session.id)
         assert stored is not None
         assert stored.response_id is None
-        assert stored.state == {"step": "end"}
+        assert stored.state == state(99)
         assert await world.repo.live_answers(session.id) == {}
 
 
 async def test_the_same_joins_do_reach_people_in_a_named_round(world: World) -> None:
-    session = await world.repo.start_session(world.named.id, world.participants[0], {}, 1, at(9))
+    session = await world.repo.start_session(
+        world.named.id, world.participants[0], state(), 1, at(9)
+    )
     await world.repo.apply_step(
-        UpdateId(5), session.id, {}, [AnswerWrite("q1", 1)], [], at(10), "submitted"
+        UpdateId(5), session.id, state(), [AnswerWrite("q1", 1)], [], at(10), "submitted"
     )
     path = world.repo.path
     assert _rows(path, JOIN_VIA_RESPONSE, world.named.id) == [(world.participants[0],)]
@@ -133,8 +138,7 @@ async def test_anonymous_ids_are_random_and_times_keep_only_the_day(world: World
 async def test_completion_is_known_without_the_answers(world: World) -> None:
     submitted, cancelled, active = await _answer_and_finish(world)
     status = await world.repo.round_status(world.anonymous.id)
-    assert status.finished == tuple(sorted((submitted.user_id, cancelled.user_id)))
-    assert status.submitted == (submitted.user_id,)
+    assert (status.submitted, status.stopped) == ((submitted.user_id,), (cancelled.user_id,))
     assert status.active == (active.user_id,)
     completions = _rows(
         world.repo.path,
@@ -146,7 +150,7 @@ async def test_completion_is_known_without_the_answers(world: World) -> None:
 
 async def test_a_duplicate_final_update_changes_nothing(world: World) -> None:
     submitted, _, _ = await _answer_and_finish(world)
-    again = await world.repo.apply_step(UpdateId(1), submitted.id, {"x": 1}, [], [], at(99))
+    again = await world.repo.apply_step(UpdateId(1), submitted.id, state(1), [], [], at(99))
     assert again is ApplyResult.DUPLICATE
 
 
@@ -154,11 +158,13 @@ async def test_a_random_answer_id_drawn_twice_is_drawn_again(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = world.repo
-    session = await repo.start_session(world.anonymous.id, world.participants[0], {}, 1, at(20))
+    session = await repo.start_session(
+        world.anonymous.id, world.participants[0], state(), 1, at(20)
+    )
     draws = iter([42, 42, 42, 78])  # the second answer draws the first one's id twice
-    monkeypatch.setattr(random_ids, "random_id", lambda: next(draws))
-    await repo.apply_step(UpdateId(1), session.id, {}, [AnswerWrite("q1", 1)], [], at(21))
-    await repo.apply_step(UpdateId(2), session.id, {}, [AnswerWrite("q2", 2)], [], at(22))
+    monkeypatch.setattr(secrets, "randbits", lambda bits: next(draws) - 1)
+    await repo.apply_step(UpdateId(1), session.id, state(), [AnswerWrite("q1", 1)], [], at(21))
+    await repo.apply_step(UpdateId(2), session.id, state(), [AnswerWrite("q2", 2)], [], at(22))
     live = await repo.live_answers(session.id)
     assert {step: (row.id, row.value) for step, row in live.items()} == {
         "q1": (42, 1),
@@ -168,10 +174,10 @@ async def test_a_random_answer_id_drawn_twice_is_drawn_again(
 
 async def test_a_re_answer_retracts_the_live_answer_first(world: World) -> None:
     repo = world.repo
-    session = await repo.start_session(world.named.id, world.participants[0], {}, 1, at(20))
+    session = await repo.start_session(world.named.id, world.participants[0], state(), 1, at(20))
     for update, value in enumerate((1, 2, 3), start=1):
         await repo.apply_step(
-            UpdateId(update), session.id, {}, [AnswerWrite("q1", value)], [], at(20 + update)
+            UpdateId(update), session.id, state(), [AnswerWrite("q1", value)], [], at(20 + update)
         )
     rows = _rows(repo.path, "SELECT value_json, retracted FROM answers ORDER BY answered_at")
     assert rows == [("1", 1), ("2", 1), ("3", 0)]
@@ -181,8 +187,8 @@ async def test_named_ids_do_not_follow_anonymous_ones(world: World) -> None:
     """A named response or answer numbered after the largest id would date an anonymous one."""
     repo = world.repo
     await _answer_and_finish(world)  # anonymous responses and answers first
-    named = await repo.start_session(world.named.id, world.participants[0], {}, 1, at(95))
-    await repo.apply_step(UpdateId(5000), named.id, {}, [AnswerWrite("q1", 1)], [], at(96))
+    named = await repo.start_session(world.named.id, world.participants[0], state(), 1, at(95))
+    await repo.apply_step(UpdateId(5000), named.id, state(), [AnswerWrite("q1", 1)], [], at(96))
     path = repo.path
     for table in ("responses", "answers"):
         anonymous_ids = {

@@ -19,7 +19,7 @@ from storage import (
     backup_database,
     open_repository,
 )
-from tests.storage.conftest import World, at
+from tests.storage.conftest import World, at, state
 
 
 def _count(path: Path, sql: str) -> int:
@@ -30,17 +30,18 @@ def _count(path: Path, sql: str) -> int:
 
 
 async def _write_steps(world: World, first: int, count: int) -> None:
-    session = await world.repo.start_session(world.named.id, world.participants[0], {}, 1, at(9))
+    session = await world.repo.start_session(
+        world.named.id, world.participants[0], state(), 1, at(9)
+    )
     for n in range(first, first + count):
         step = AnswerWrite(f"q{n}", n)
-        result = await world.repo.apply_step(UpdateId(n), session.id, {}, [step], [], at(10))
+        result = await world.repo.apply_step(UpdateId(n), session.id, state(), [step], [], at(10))
         assert result is ApplyResult.APPLIED
 
 
 async def test_backup_while_writing_is_consistent(world: World, tmp_path: Path) -> None:
     await _write_steps(world, 0, 20)
     target = tmp_path / "copies" / "bilan-backup.db"
-    target.parent.mkdir()
     writing = asyncio.create_task(_write_steps(world, 20, 200))
     await world.repo.backup(target)
     await writing
@@ -57,7 +58,6 @@ async def test_a_backup_opens_as_a_database_at_the_same_version(
 ) -> None:
     target = tmp_path / "copy.db"
     await repo.backup(target)
-    await repo.backup(target)  # replacing an older backup is fine
     async with await open_repository(target) as copy:
         assert copy.schema_version == repo.schema_version
 
@@ -71,10 +71,27 @@ async def test_backup_from_another_process_needs_no_lock(
 
 
 async def test_backup_errors_are_one_line(repo: SqliteRepository, tmp_path: Path) -> None:
-    with pytest.raises(BackupError, match="does not exist") as caught:
-        await repo.backup(tmp_path / "nowhere" / "copy.db")
-    assert "\n" not in str(caught.value)
     with pytest.raises(BackupError, match="onto itself"):
         await repo.backup(repo.path)
     with pytest.raises(BackupError, match="no such database file"):
         await backup_database(tmp_path / "missing.db", tmp_path / "copy.db")
+
+
+async def test_a_backup_creates_the_missing_directories(
+    repo: SqliteRepository, tmp_path: Path
+) -> None:
+    target = tmp_path / "backups" / "2025" / "bilan.db"
+    await repo.backup(target)
+    assert _count(target, "SELECT count(*) FROM migrations") == len(MIGRATIONS)
+
+
+async def test_a_backup_never_replaces_an_existing_file(
+    repo: SqliteRepository, tmp_path: Path
+) -> None:
+    target = tmp_path / "bilan-2025-03-03.db"
+    await asyncio.to_thread(target.write_bytes, b"last week's backup")
+    with pytest.raises(BackupError, match="the file exists") as caught:
+        await repo.backup(target)
+    assert "\n" not in str(caught.value)
+    assert await asyncio.to_thread(target.read_bytes) == b"last week's backup"
+    assert not await asyncio.to_thread(target.with_name(f".{target.name}.partial").exists)

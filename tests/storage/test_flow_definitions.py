@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage import UpdateId
-from tests.storage.conftest import World, at
+from tests.storage.conftest import World, at, state
 
 
 async def test_the_versions_in_use_come_back_with_their_definition(world: World) -> None:
@@ -21,11 +21,11 @@ async def test_a_version_stays_in_use_until_its_rounds_close_and_sessions_end(
     world: World,
 ) -> None:
     repo = world.repo
-    session = await repo.start_session(world.named.id, world.participants[0], {}, 1, at(8))
+    session = await repo.start_session(world.named.id, world.participants[0], state(), 1, at(8))
     await repo.close_round(world.named.id, at(9))
     await repo.close_round(world.anonymous.id, at(9))
     assert [v for _, v, _ in await repo.flow_definitions_in_use()] == [1]  # the session
-    await repo.apply_step(UpdateId(1), session.id, {}, [], [], at(10), status="timed_out")
+    await repo.apply_step(UpdateId(1), session.id, state(), [], [], at(10), status="timed_out")
     assert await repo.flow_definitions_in_use() == []
 
 

@@ -58,6 +58,7 @@ async def test_migrate_from_empty_creates_the_whole_schema(db_path: Path) -> Non
         (1, "m0001_initial"),
         (2, "m0002_dialogs"),
         (3, "m0003_flow_definitions"),
+        (4, "m0004_cohort_timezone"),
     ]
     assert _query(db_path, "PRAGMA user_version") == [(LATEST,)]
     assert _query(db_path, "PRAGMA journal_mode") == [("wal",)]
@@ -84,6 +85,23 @@ async def test_a_database_of_the_first_schema_is_upgraded_in_place(db_path: Path
         await repo.set_dialog(UserId(1), "join", {"step": "name"}, at(1))
     assert _query(db_path, "SELECT name FROM migrations ORDER BY id") == APPLIED
     assert _query(db_path, "SELECT user_id, kind FROM dialogs") == [(1, "join")]
+
+
+async def test_cohorts_of_an_older_schema_get_the_default_timezone(db_path: Path) -> None:
+    async with await open_repository(db_path, migrations=MIGRATIONS[:3]) as repo:
+        await repo.upsert_person(UserId(1), "Ada", "en", at(0))
+    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute(  # as the release before zones wrote it
+            "INSERT INTO cohorts (name, invite_code, created_by, created_at) "
+            "VALUES ('Before zones', 'OLD', 1, '2025-01-01T00:00:00.000000+00:00')"
+        )
+    async with await open_repository(db_path) as repo:
+        older = await repo.get_cohort_by_code("OLD")
+        newer = await repo.create_cohort("Lisbon", "NEW", UserId(1), at(2), "Europe/Lisbon")
+        default = await repo.create_cohort("Namur", "NAM", UserId(1), at(3))
+    assert older is not None
+    assert (older.timezone, newer.timezone) == ("Europe/Brussels", "Europe/Lisbon")
+    assert default.timezone == "Europe/Brussels"
 
 
 def m9001_add_then_fail(conn: sqlite3.Connection) -> None:

@@ -29,7 +29,7 @@ from storage import (
     open_repository,
 )
 from storage.connection import connect
-from tests.storage.conftest import ROOT, at, build_world, child_command
+from tests.storage.conftest import ROOT, at, build_world, child_command, state
 
 
 def assert_one_line(error: BaseException) -> str:
@@ -49,13 +49,13 @@ async def test_a_missing_directory_is_one_line(tmp_path: Path) -> None:
 
 
 async def test_a_failed_open_leaves_no_thread_behind(tmp_path: Path) -> None:
-    # A worker thread still running when a short-lived loop closes dies with "Event loop is
-    # closed": the open must not return before its thread has stopped.
+    # A connection's thread still running when a short-lived loop closes would outlive it: the
+    # open must not return before its thread has stopped.
     (tmp_path / "bilan.db").mkdir()
     before = set(threading.enumerate())
     with pytest.raises(DatabaseOpenError):
         await connect(tmp_path / "bilan.db", "write", "FULL")
-    workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+    workers = [t for t in threading.enumerate() if t.name.startswith("storage-")]
     assert [t for t in workers if t not in before and t.is_alive()] == []
 
 
@@ -153,10 +153,10 @@ async def test_a_full_disk_fails_only_the_write_that_does_not_fit(db_path: Path)
     async with await open_repository(db_path, migrations=limited) as repo:
         world = await build_world(repo)
         user = world.participants[0]
-        session = await repo.start_session(world.named.id, user, {}, 1, at(10))
-        huge = {"notes": "x" * 2_000_000}
+        session = await repo.start_session(world.named.id, user, state(), 1, at(10))
+        huge = state(notes="x" * 2_000_000)
         small, big = await asyncio.gather(
-            repo.apply_step(UpdateId(1), session.id, {}, [AnswerWrite("q1", 1)], [], at(11)),
+            repo.apply_step(UpdateId(1), session.id, state(), [AnswerWrite("q1", 1)], [], at(11)),
             repo.apply_step(UpdateId(2), session.id, huge, [], [], at(11)),
             return_exceptions=True,
         )

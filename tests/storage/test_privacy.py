@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage import AnswerWrite, Round, SqliteRepository, UpdateId, UserId
-from tests.storage.conftest import World, at
+from tests.storage.conftest import World, at, state
 
 # Every column that references a person, all handled by `storage/privacy.py`.
 REFERENCES = {
@@ -54,11 +54,11 @@ async def _answer(
     world: World, round_: Round, user: UserId, values: list[object], end: bool
 ) -> None:
     repo = world.repo
-    session = await repo.start_session(round_.id, user, {}, 1, at(10))
+    session = await repo.start_session(round_.id, user, state(), 1, at(10))
     for n, value in enumerate(values):
-        await repo.apply_step(None, session.id, {}, [AnswerWrite("q1", value)], [], at(11 + n))
+        await repo.apply_step(None, session.id, state(), [AnswerWrite("q1", value)], [], at(11 + n))
     if end:
-        await repo.apply_step(None, session.id, {}, [], [], at(20), "submitted")
+        await repo.apply_step(None, session.id, state(), [], [], at(20), "submitted")
 
 
 async def _story(world: World) -> Story:
@@ -188,7 +188,12 @@ async def test_forgetting_erases_every_link_and_leaves_others_untouched(world: W
     assert _sql(path, "PRAGMA foreign_key_check") == []
     assert await world.repo.get_person(story.ada) is None
     status = await world.repo.round_status(world.named.id)
-    assert story.ada not in (*status.not_started, *status.active, *status.finished)
+    assert story.ada not in (
+        *status.not_started,
+        *status.active,
+        *status.submitted,
+        *status.stopped,
+    )
 
 
 async def test_a_forgotten_facilitator_stays_accountable_without_a_name(world: World) -> None:

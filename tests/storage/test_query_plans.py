@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from storage import AnswerWrite, ChatId, SqliteRepository, UpdateId
-from tests.storage.conftest import World, at, build_world
+from tests.storage.conftest import World, at, build_world, state
 
 PLANNED = re.compile(r"^\s*(SELECT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
 FULL_SCAN = re.compile(r"^SCAN (?!CONSTANT ROW)(\w+)")
@@ -66,12 +66,12 @@ async def _rounds_and_sessions(world: World) -> None:
     await repo.all_open_rounds()
     await repo.closed_rounds_with_active_sessions()
     for round_ in (world.named, world.anonymous):
-        session = await repo.start_session(round_.id, user, {}, 1, at(10))
+        session = await repo.start_session(round_.id, user, state(), 1, at(10))
         await repo.apply_step(
-            UpdateId(round_.id), session.id, {}, [AnswerWrite("q", 1)], [], at(11)
+            UpdateId(round_.id), session.id, state(), [AnswerWrite("q", 1)], [], at(11)
         )
         await repo.apply_step(
-            None, session.id, {}, [AnswerWrite("q", 2)], ["r"], at(12), "submitted"
+            None, session.id, state(), [AnswerWrite("q", 2)], ["r"], at(12), "submitted"
         )
         await repo.set_prompt_message(session.id, 3)
         await repo.get_session(session.id)
@@ -92,11 +92,11 @@ def _plan(path: Path, statement: str) -> list[str]:
 async def test_no_query_scans_a_whole_table(repo: SqliteRepository) -> None:
     statements: list[str] = []
     # The connections are internal; tracing them is the one reason a test reaches for them.
-    await repo._read_db.set_trace_callback(statements.append)
-    await repo._write_db.set_trace_callback(statements.append)
+    for db in (repo._read_db, repo._write_db):
+        await db.run(lambda conn: conn.set_trace_callback(statements.append))
     await _workload(repo)
-    await repo._read_db.set_trace_callback(None)  # type: ignore[arg-type]  # None unsets it
-    await repo._write_db.set_trace_callback(None)  # type: ignore[arg-type]  # None unsets it
+    for db in (repo._read_db, repo._write_db):
+        await db.run(lambda conn: conn.set_trace_callback(None))
     planned = sorted({s for s in statements if PLANNED.match(s)})
     assert len(planned) > 30, "the trace should have seen the repository's queries"
     scans = {}

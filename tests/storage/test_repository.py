@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from storage import (
+    AnswerWrite,
     ChatId,
     CohortId,
     ConstraintError,
@@ -20,7 +21,7 @@ from storage import (
     UpdateId,
     UserId,
 )
-from tests.storage.conftest import T0, World, at
+from tests.storage.conftest import T0, World, at, state
 
 
 def test_the_sqlite_repository_implements_the_protocol(repo: SqliteRepository) -> None:
@@ -194,10 +195,10 @@ async def test_open_rounds_due_and_all_open_rounds(world: World) -> None:
 async def test_active_sessions_of_round(world: World) -> None:
     repo, round_id = world.repo, world.named.id
     first, second, third = [
-        await repo.start_session(round_id, user, {}, 1, at(9)) for user in world.participants
+        await repo.start_session(round_id, user, state(), 1, at(9)) for user in world.participants
     ]
-    await repo.start_session(world.anonymous.id, world.participants[0], {}, 1, at(9))
-    await repo.apply_step(None, second.id, {}, [], [], at(10), "cancelled")
+    await repo.start_session(world.anonymous.id, world.participants[0], state(), 1, at(9))
+    await repo.apply_step(None, second.id, state(), [], [], at(10), "cancelled")
     assert await repo.active_sessions_of_round(round_id) == [first, third]
     assert await repo.active_sessions_of_round(RoundId(999)) == []
 
@@ -209,36 +210,50 @@ async def test_a_round_needs_a_registered_flow(world: World) -> None:
 
 async def test_start_session_is_idempotent_and_refused_in_a_closed_round(world: World) -> None:
     repo, user = world.repo, world.participants[0]
-    first = await repo.start_session(world.named.id, user, {"step": "a"}, 1, at(9))
-    again = await repo.start_session(world.named.id, user, {"step": "other"}, 1, at(10))
+    first = await repo.start_session(world.named.id, user, state(1), 1, at(9))
+    again = await repo.start_session(world.named.id, user, state(2), 1, at(10))
     assert again == first
-    assert again.state == {"step": "a"}
+    assert again.state == state(1)
     assert await repo.session_of(world.named.id, user) == first
     assert await repo.get_session(first.id) == first
     assert await repo.active_sessions_of(user) == [first]
     await repo.close_round(world.anonymous.id, at(11))
     with pytest.raises(RoundClosedError):
-        await repo.start_session(world.anonymous.id, user, {}, 1, at(12))
+        await repo.start_session(world.anonymous.id, user, state(), 1, at(12))
     with pytest.raises(NotFoundError):
-        await repo.start_session(world.named.id, UserId(404), {}, 1, at(12))
+        await repo.start_session(world.named.id, UserId(404), state(), 1, at(12))
 
 
 async def test_round_status_counts_participants_only(world: World) -> None:
     repo = world.repo
-    first, second, _third = world.participants
-    one = await repo.start_session(world.named.id, first, {}, 1, at(9))
-    await repo.start_session(world.named.id, second, {}, 1, at(9))
-    await repo.start_session(world.named.id, world.facilitator, {}, 1, at(9))
-    await repo.apply_step(None, one.id, {}, [], [], at(10), status="submitted")
+    first, second, third = world.participants
+    one = await repo.start_session(world.named.id, first, state(), 1, at(9))
+    await repo.start_session(world.named.id, second, state(), 1, at(9))
+    await repo.start_session(world.named.id, world.facilitator, state(), 1, at(9))
+    await repo.apply_step(None, one.id, state(), [], [], at(10), status="submitted")
     status = await repo.round_status(world.named.id)
-    assert status.not_started == (world.participants[2],)
-    assert status.active == (second,)
-    assert status.finished == status.submitted == (first,)
-    counts = (status.participant_count, status.not_started_count, status.active_count)
-    assert counts == (3, 1, 1)
-    assert (status.finished_count, status.submitted_count) == (1, 1)
+    assert (status.not_started, status.active, status.submitted) == ((third,), (second,), (first,))
+    assert status.stopped == ()
+    assert status.participant_count == 3
     with pytest.raises(NotFoundError):
         await repo.round_status(RoundId(999))
+
+
+async def test_round_status_counts_a_cancelled_participant_as_not_having_answered(
+    world: World,
+) -> None:
+    """/status and /close agree: one answer, then /cancel, is not an answered questionnaire."""
+    repo = world.repo
+    first, second, third = world.participants
+    for user, status in ((first, "submitted"), (second, "cancelled"), (third, "timed_out")):
+        session = await repo.start_session(world.named.id, user, state(), 1, at(9))
+        await repo.apply_step(None, session.id, state(1), [AnswerWrite("q1", 1)], [], at(10))
+        await repo.apply_step(None, session.id, state(2), [], [], at(11), status=status)
+    counted = await repo.round_status(world.named.id)
+    assert counted.submitted == (first,)
+    assert counted.stopped == (second, third)
+    assert (counted.not_started, counted.active) == ((), ())
+    assert counted.participant_count == 3
 
 
 # -- updates and audit ---------------------------------------------------------------------
@@ -278,10 +293,10 @@ async def test_values_that_are_not_json_fail_their_caller_only(world: World) -> 
 
 async def test_closed_rounds_with_sessions_still_active(world: World) -> None:
     repo = world.repo
-    session = await repo.start_session(world.named.id, world.participants[0], {}, 1, at(10))
-    await repo.start_session(world.anonymous.id, world.participants[0], {}, 1, at(10))
+    session = await repo.start_session(world.named.id, world.participants[0], state(), 1, at(10))
+    await repo.start_session(world.anonymous.id, world.participants[0], state(), 1, at(10))
     assert await repo.closed_rounds_with_active_sessions() == []  # both still open
     await repo.close_round(world.named.id, at(11))  # and its sessions were not ended
     assert await repo.closed_rounds_with_active_sessions() == [world.named.id]
-    await repo.apply_step(None, session.id, {}, [], [], at(12), status="timed_out")
+    await repo.apply_step(None, session.id, state(), [], [], at(12), status="timed_out")
     assert await repo.closed_rounds_with_active_sessions() == []
