@@ -59,7 +59,7 @@ async def start_round(
             found.flow_id, found.flow_version, language_for(services, person, user)
         )
         session = await services.repo.start_session(
-            found.id, UserId(user.id), state.to_json(), found.flow_version, services.clock()
+            found.id, UserId(user.id), state, found.flow_version, services.clock()
         )
     await begin(services, bot, session, update_id)
 

@@ -212,12 +212,12 @@ async def _survey_button(
         return t("This button is no longer valid.")
     if button.action == "e" and button.argument in ("", "-"):
         # The session knows its language: no need to look the person up.
-        language = session.state.get("language")
+        language = session.state.language
         t = translator(language_of(language, services.settings.default_language))
         return await _toggle_edit_picker(services, bot, session, button, t)
     # A current button was tapped on the question's own message: that is the message to settle.
     tapped = query.message
-    current = tapped is not None and button.revision == session.state.get("revision")
+    current = tapped is not None and button.revision == session.state.revision
     shown = await drive(
         services,
         bot,
@@ -240,7 +240,7 @@ async def _toggle_edit_picker(
     if button.argument == "-":
         reply = review_reply(
             t,
-            services.flows.get(session.state["flow_id"], session.flow_version),
+            services.flows.get(session.state.flow_id, session.flow_version),
             session.id,
             review,
         )

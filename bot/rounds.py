@@ -335,8 +335,8 @@ async def _send_status(
                     + escape(round_title(services, t, found))
                     + "</b> "
                     + t("(round {number})", number=found.id),
-                    t("✅ Finished: {count}", count=len(status.finished))
-                    + _list(names, status.finished),
+                    t("✅ Finished: {count}", count=len(status.submitted))
+                    + _list(names, status.submitted),
                     t("⏳ In progress: {count}", count=len(status.active))
                     + _list(names, status.active),
                     t("💤 Not started: {count}", count=len(status.not_started))

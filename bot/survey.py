@@ -71,10 +71,10 @@ async def drive(
     """Apply `event` to `session`, commit, then show the outcome. Call with the chat's lock held.
 
     `on_screen`: the message known to show the current question (a tap on it), which wins over
-    the stored id, whose write is not awaited.
+    the stored id.
     """
-    flow = services.flows.get(session.state["flow_id"], session.flow_version)
-    before = SessionState.from_json(session.state)
+    flow = services.flows.get(session.state.flow_id, session.flow_version)
+    before = session.state
     found = await services.repo.get_round(session.round_id)
     now = event.at  # the clock was read for the event, just before: one read per update
     if found is not None and is_closed(found, now) and not before.is_finished:
@@ -111,9 +111,8 @@ async def _commit(
     if anonymous and status != "active":
         # The stored session names the person: once finished it must not also hold the answers.
         state = state.evolve(answers={}, skipped=frozenset())
-    stored = state.to_json()
     return await services.repo.apply_step(
-        known_update, session.id, stored, recorded, retracted, now, status=status
+        known_update, session.id, state, recorded, retracted, now, status=status
     )
 
 
@@ -171,9 +170,8 @@ class Presenter:
                 settled = True
             prompt = await self._show(effect, prompt)
         if prompt != self.session.prompt_message_id:
-            # Queued, not awaited: the answer is already on disk, this only says which message
-            # to edit when the next answer is typed (a tap names its message itself).
-            self.services.repo.note_prompt_message(self.session.id, prompt)
+            # Which message to edit when the next answer is typed (a tap names its own).
+            await self.services.repo.set_prompt_message(self.session.id, prompt)
         return self.shown
 
     async def _show(self, effect: Effect, prompt: int | None) -> int | None:
@@ -281,7 +279,7 @@ async def end_sessions(services: Services, bot: Bot, round_id: RoundId) -> None:
 
 def summary_of_review(services: Services, session: Session) -> Review | None:
     """The review on screen, rebuilt from the stored state (None when not reviewing)."""
-    state = SessionState.from_json(session.state)
+    state = session.state
     if state.phase != "review":
         return None
     flow = services.flows.get(state.flow_id, session.flow_version)
