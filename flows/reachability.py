@@ -79,6 +79,23 @@ def analyse(flow: Flow) -> tuple[list[Finding], set[str]]:
     return findings, scope.never
 
 
+def possible_answers(flow: Flow) -> dict[str, list[Found]]:
+    """For each step that conditions read, answers that every condition of the flow tells apart
+    as the engine would (with MISSING when it may be skipped); steps with too many are left out.
+    """
+    operands: dict[str, list[Any]] = {}
+    for step in flow.steps:
+        for leaf, _ in _leaves(step.when, ()) if step.when is not None else ():
+            compared = _operands(leaf) if isinstance(leaf, Compare) else []
+            operands.setdefault(_target(leaf), []).extend(compared)
+    found: dict[str, list[Found]] = {}
+    for step in flow.steps:
+        values = _values(step, operands[step.id]) if step.id in operands else None
+        if values is not None:
+            found.setdefault(step.id, values if step.required else [*values, MISSING])
+    return found
+
+
 def _judge(when: Condition, path: Path, scope: _Scope) -> tuple[list[Finding], bool]:
     """Findings about one step's condition, and whether the step can be shown at all."""
     leaves = list(_leaves(when, path))
