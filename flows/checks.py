@@ -1,25 +1,31 @@
-"""Graph checks of a flow that its models accepted: what no single node can check about itself.
+"""Graph checks of a flow: what no single node can check about itself.
 
 Rule: each `_check_*` looks after one concern and returns findings at the path to fix (model:
-python-statemachine's `factory.py`). No YAML and no positions here: the loader places the
-findings in the file. Conditions are judged in `flows.reachability`.
+python-statemachine's `factory.py`). They judge a `Draft`: a flow its models accepted, or the
+parts of a file they accepted one by one, so that a file's every defect shows in one run. No
+YAML and no positions here: the loader places the findings in the file. Conditions are judged
+in `flows.reachability`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from typing import Any
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from flows.errors import Finding, Path
 from flows.reachability import analyse
 from flows.schema import (
     ANSWERABLE_KINDS,
+    ID_PATTERN,
     ChoiceStep,
     CollectStep,
     Flow,
+    Language,
     MultiStep,
     NumberStep,
     ScaleStep,
@@ -28,25 +34,92 @@ from flows.schema import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What the checks judge: a flow, or what validated of a file that is not one yet."""
+
+    steps: Sequence[Step | None]  # in the file's order; None: the step did not validate alone
+    ids: Sequence[str | None]  # each step's id, when it parsed (its step valid or not)
+    languages: Sequence[Language]  # empty when they did not validate: translations unchecked
+    texts: Sequence[tuple[Text, Path]]  # the flow's own texts that validated (title…)
+    whole: bool  # the flow validated: checks of the flow as a whole apply
+
+    @classmethod
+    def of_flow(cls, flow: Flow) -> Draft:
+        texts = [(getattr(flow, key), (key,)) for key in _FLOW_TEXTS]
+        return cls(
+            steps=flow.steps,
+            ids=[step.id for step in flow.steps],
+            languages=flow.languages,
+            texts=[(text, path) for text, path in texts if text is not None],
+            whole=True,
+        )
+
+    @classmethod
+    def of_data(cls, data: Mapping[str, Any]) -> Draft:
+        """The parts of a flow file's data (a mapping) that validate each on its own."""
+        raw = data.get("steps")
+        raw_steps: list[Any] = raw if isinstance(raw, list) else []
+        texts = [(_valid(_TEXT, data.get(key)), (key,)) for key in _FLOW_TEXTS]
+        languages = _valid(_LANGUAGES, data.get("languages", ["fr"]))
+        return cls(
+            steps=[_valid(_STEP, step) for step in raw_steps],
+            ids=[_parsed_id(step) for step in raw_steps],
+            languages=languages or [],  # one listed twice: the loader drops repeated findings
+            texts=[(text, path) for text, path in texts if text is not None],
+            whole=False,
+        )
+
+
+_FLOW_TEXTS = ("title", "description")
+T = TypeVar("T")
+_STEP: TypeAdapter[Step] = TypeAdapter(Step)
+_TEXT: TypeAdapter[Text] = TypeAdapter(Text)
+_LANGUAGES: TypeAdapter[list[Language]] = TypeAdapter(list[Language])
+
+
+def _valid(adapter: TypeAdapter[T], value: Any) -> T | None:
+    try:
+        return adapter.validate_python(value, strict=True)
+    except ValidationError:
+        return None
+
+
+def _parsed_id(raw: Any) -> str | None:
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and re.fullmatch(ID_PATTERN, value) else None
+
+
 def check_flow(flow: Flow) -> list[Finding]:
     """Every graph-level defect of `flow`, in the order of the checks."""
-    return [finding for check in _CHECKS for finding in check(flow)]
+    return check_draft(Draft.of_flow(flow))
 
 
-def _check_step_ids(flow: Flow) -> list[Finding]:
+def check_draft(draft: Draft) -> list[Finding]:
+    """Every defect the checks can find in what validated, in the order of the checks."""
+    return [finding for check in _CHECKS for finding in check(draft)]
+
+
+def _valid_steps(draft: Draft) -> Iterator[tuple[int, Step]]:
+    return ((index, step) for index, step in enumerate(draft.steps) if step is not None)
+
+
+def _check_step_ids(draft: Draft) -> list[Finding]:
     first: dict[str, int] = {}
     findings = []
-    for index, step in enumerate(flow.steps):
-        if step.id in first:
-            message = f"duplicate step id '{step.id}' (already used by steps[{first[step.id]}])"
+    for index, step_id in enumerate(draft.ids):
+        if step_id is None:
+            continue
+        if step_id in first:
+            message = f"duplicate step id '{step_id}' (already used by steps[{first[step_id]}])"
             findings.append(Finding(("steps", index, "id"), message))
-        first.setdefault(step.id, index)
+        first.setdefault(step_id, index)
     return findings
 
 
-def _check_option_ids(flow: Flow) -> list[Finding]:
+def _check_option_ids(draft: Draft) -> list[Finding]:
     findings = []
-    for index, step in enumerate(flow.steps):
+    for index, step in _valid_steps(draft):
         if not isinstance(step, ChoiceStep | MultiStep):
             continue
         first: dict[str, int] = {}
@@ -61,14 +134,14 @@ def _check_option_ids(flow: Flow) -> list[Finding]:
     return findings
 
 
-def _check_conditions(flow: Flow) -> list[Finding]:
-    findings, _ = analyse(flow)
+def _check_conditions(draft: Draft) -> list[Finding]:
+    findings, _ = analyse(draft.steps, draft.ids)
     return findings
 
 
-def _check_answerable(flow: Flow) -> list[Finding]:
+def _check_answerable(draft: Draft) -> list[Finding]:
     findings = []
-    for index, step in enumerate(flow.steps):
+    for index, step in _valid_steps(draft):
         found = _unanswerable(step)
         if found is not None:
             key, why = found
@@ -97,11 +170,14 @@ def _unanswerable(step: Step) -> tuple[str, str] | None:
     return None
 
 
-def _check_translations(flow: Flow) -> list[Finding]:
+def _check_translations(draft: Draft) -> list[Finding]:
     findings = []
-    for text, path in _texts(flow, ()):
+    texts = [*draft.texts]
+    for index, step in _valid_steps(draft):
+        texts.extend(_texts(step, ("steps", index)))
+    for text, path in texts:
         have = text.languages()
-        for language in flow.languages:
+        for language in draft.languages:
             if language not in have:
                 findings.append(Finding(path, f"missing translation '{language}'"))
     return findings
@@ -123,10 +199,10 @@ def _texts_in(value: Any, path: Path) -> Iterator[tuple[Text, Path]]:
             yield from _texts_in(item, (*path, index))
 
 
-def _check_end(flow: Flow) -> list[Finding]:
+def _check_end(draft: Draft) -> list[Finding]:
     # "Every question unreachable" needs no check of its own: the first question has no earlier
     # answer to depend on, so a condition on it is already reported as a bad reference.
-    if any(step.kind in ANSWERABLE_KINDS for step in flow.steps):
+    if not draft.whole or any(s is not None and s.kind in ANSWERABLE_KINDS for s in draft.steps):
         return []
     return [Finding(("steps",), "the flow has nothing to answer: every step is a note")]
 
@@ -141,7 +217,7 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-_CHECKS: tuple[Callable[[Flow], list[Finding]], ...] = (
+_CHECKS: tuple[Callable[[Draft], list[Finding]], ...] = (
     _check_step_ids,
     _check_option_ids,
     _check_answerable,

@@ -35,7 +35,34 @@ Lookup = Callable[[str], Found]
 
 def evaluate(condition: Condition, lookup: Lookup) -> bool | None:
     """True, False, or None when it depends on an answer still to come."""
-    return compile_condition(condition)(lookup)
+    match condition:
+        case Answered(answered=step):
+            found = lookup(step)
+            return None if found is PENDING else isinstance(found, Given)
+        case Compare(answer=step):
+            found = lookup(step)
+            if isinstance(found, Given):
+                return _compare(condition.operator, found.value, condition.operand)
+            return None if found is PENDING else False
+        case AllOf(all=parts):
+            return _combined(parts, lookup, decisive=False)
+        case AnyOf(any=parts):
+            return _combined(parts, lookup, decisive=True)
+        case Not(not_=inner):
+            result = evaluate(inner, lookup)
+            return None if result is None else not result
+    raise AssertionError(f"unknown condition {condition!r}")
+
+
+def _combined(parts: list[Condition], lookup: Lookup, *, decisive: bool) -> bool | None:
+    """`all` (one False decides) or `any` (one True decides); else unknown if a part is."""
+    unknown = False
+    for part in parts:
+        result = evaluate(part, lookup)
+        if result is decisive:
+            return decisive
+        unknown = unknown or result is None
+    return None if unknown else not decisive
 
 
 def _compare(operator: str, value: Any, operand: Any) -> bool:
@@ -88,62 +115,3 @@ def referenced_steps(condition: Condition) -> list[str]:
         case Not(not_=inner):
             return referenced_steps(inner)
     raise AssertionError(f"unknown condition {condition!r}")
-
-
-Predicate = Callable[[Lookup], bool | None]
-
-
-def compile_condition(condition: Condition) -> Predicate:
-    """The condition as a function, with the same answers as `evaluate`, decided once.
-
-    The engine checks every condition of a flow at every step; matching on the model each time
-    was most of its cost.
-    """
-    match condition:
-        case Answered(answered=step):
-
-            def answered(lookup: Lookup) -> bool | None:
-                found = lookup(step)
-                return None if found is PENDING else isinstance(found, Given)
-
-            return answered
-        case Compare():
-            return _compiled_compare(condition.answer, condition.operator, condition.operand)
-        case AllOf(all=parts):
-            return _combined([compile_condition(part) for part in parts], decisive=False)
-        case AnyOf(any=parts):
-            return _combined([compile_condition(part) for part in parts], decisive=True)
-        case Not(not_=inner):
-            negated = compile_condition(inner)
-
-            def opposite(lookup: Lookup) -> bool | None:
-                result = negated(lookup)
-                return None if result is None else not result
-
-            return opposite
-    raise AssertionError(f"unknown condition {condition!r}")
-
-
-def _compiled_compare(step: str, operator: str, operand: Any) -> Predicate:
-    def compare(lookup: Lookup) -> bool | None:
-        found = lookup(step)
-        if isinstance(found, Given):
-            return _compare(operator, found.value, operand)
-        return None if found is PENDING else False
-
-    return compare
-
-
-def _combined(parts: list[Predicate], *, decisive: bool) -> Predicate:
-    """`all` (one False decides) or `any` (one True decides); else unknown if a part is."""
-
-    def combined(lookup: Lookup) -> bool | None:
-        unknown = False
-        for part in parts:
-            result = part(lookup)
-            if result is decisive:
-                return decisive
-            unknown = unknown or result is None
-        return None if unknown else not decisive
-
-    return combined

@@ -9,7 +9,7 @@ An exception from here is a bug, and it names the event and the state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flows.effects import (
     AnswerValue,
@@ -84,7 +84,7 @@ def step(flow: Flow, state: SessionState, event: Event) -> Outcome:
         return _when_finished(state, event)
     match event:
         case Started(language=language):
-            return _resume(flow, state.evolve(language=language or state.language))
+            return _resume(flow, replace(state, language=language or state.language))
         case TimedOut():
             return _finish(flow, state, "timed_out", ())
         case Cancelled():
@@ -124,9 +124,9 @@ def _from_new(flow: Flow, state: SessionState, event: Event) -> Outcome:
         case Cancelled():
             return _finish(flow, state, "cancelled", ())
         case Started(language=language) if language is not None:
-            state = state.evolve(language=language)
+            state = replace(state, language=language)
     # Any first event opens the session: the shell sends Started, but a stray tap must not fail.
-    return _advance(flow, state.evolve(phase="asking"), -1, ())
+    return _advance(flow, replace(state, phase="asking"), -1, ())
 
 
 def _when_finished(state: SessionState, event: Event) -> Outcome:
@@ -140,14 +140,14 @@ def _when_finished(state: SessionState, event: Event) -> Outcome:
 
 def _resume(flow: Flow, state: SessionState) -> Outcome:
     if state.phase == "review":
-        bumped = state.evolve(revision=state.revision + 1)
+        bumped = replace(state, revision=state.revision + 1)
         return Outcome(bumped, (Review(summary(flow, bumped), bumped.revision),))
     if state.cursor is None:
         raise EngineError(f"can't resume when {state.phase} has no cursor")
     current = flow.step_by_id(state.cursor)
     if state.phase == "detail":
         return Outcome(state, (_detail_prompt(flow, state, current),))
-    bumped = state.evolve(revision=state.revision + 1)
+    bumped = replace(state, revision=state.revision + 1)
     return Outcome(bumped, (ask(flow, bumped, current),))
 
 
@@ -159,7 +159,7 @@ def _in_review(flow: Flow, state: SessionState, event: Event) -> Outcome:
             target = next((s for s in answered_path(flow, state) if s.id == step_id), None)
             if target is None:
                 return Outcome(state, (Stale(),))
-            return _show(flow, state.evolve(editing=True), target, ())
+            return _show(flow, replace(state, editing=True), target, ())
         case WentBack():
             return _go_back(flow, state)
         case TextReceived():
@@ -176,9 +176,9 @@ def _in_detail(flow: Flow, state: SessionState, current: Step, event: Event) -> 
             assert state.pending is not None, "phase detail always has a pending value"
             return _record(flow, state, current, state.pending, detail)
         case WentBack():
-            return _show(flow, state.evolve(phase="asking", pending=None), current, ())
+            return _show(flow, replace(state, phase="asking", pending=None), current, ())
     # A tap on the question still on screen is a change of mind: handle it as if asking.
-    return _asking(flow, state.evolve(phase="asking", pending=None), current, event)
+    return _asking(flow, replace(state, phase="asking", pending=None), current, event)
 
 
 def _asking(flow: Flow, state: SessionState, current: Step, event: Event) -> Outcome:
@@ -196,7 +196,7 @@ def _asking(flow: Flow, state: SessionState, current: Step, event: Event) -> Out
         case Kept():
             if current.id not in state.answers:
                 return Outcome(state, (Stale(),))
-            return _advance(flow, state.evolve(selected=()), flow.index_of(current.id), ())
+            return _advance(flow, replace(state, selected=()), flow.index_of(current.id), ())
         case WentBack():
             return _go_back(flow, state)
         case CollectDone():
@@ -225,7 +225,7 @@ def _picked(flow: Flow, state: SessionState, current: Step, option: str) -> Outc
     if isinstance(current, LIST_STEPS) or option not in known:
         return Outcome(state, (Stale(),))
     if known[option].other:
-        waiting = state.evolve(phase="detail", pending=option)
+        waiting = replace(state, phase="detail", pending=option)
         return Outcome(waiting, (_detail_prompt(flow, waiting, current),))
     value: AnswerValue = option if current.kind in ("choice", "yes_no") else int(option)
     return _record(flow, state, current, value, None)
@@ -241,7 +241,7 @@ def _toggled(flow: Flow, state: SessionState, current: Step, option: str) -> Out
     else:
         order: list[str] = [o.id for o in current.options]
         chosen = tuple(sorted((*state.selected, option), key=order.index))
-    toggled = state.evolve(selected=chosen)
+    toggled = replace(state, selected=chosen)
     return Outcome(toggled, (ask(flow, toggled, current, refresh=True),))
 
 
@@ -253,7 +253,7 @@ def _confirmed(flow: Flow, state: SessionState, current: Step) -> Outcome:
     value = list(state.selected)
     others = [o for o in current.options if o.other and o.id in state.selected]
     if others:
-        waiting = state.evolve(phase="detail", pending=value)
+        waiting = replace(state, phase="detail", pending=value)
         return Outcome(waiting, (_detail_prompt(flow, waiting, current),))
     return _record(flow, state, current, value, None)
 
@@ -303,8 +303,8 @@ def _skip(flow: Flow, state: SessionState, current: Step) -> Outcome:
     answers = dict(state.answers)
     if answers.pop(current.id, None) is not None:
         effects.append(RetractAnswer(current.id))
-    skipped = state.evolve(
-        answers=answers, skipped=state.skipped | {current.id}, selected=(), pending=None
+    skipped = replace(
+        state, answers=answers, skipped=state.skipped | {current.id}, selected=(), pending=None
     )
     skipped = _drop_off_path(flow, skipped, effects)
     return _advance(flow, skipped, flow.index_of(current.id), tuple(effects))
@@ -312,7 +312,8 @@ def _skip(flow: Flow, state: SessionState, current: Step) -> Outcome:
 
 def _with_answer(state: SessionState, step_id: StepId, answer: Answer) -> SessionState:
     skipped = state.skipped
-    return state.evolve(
+    return replace(
+        state,
         answers={**state.answers, step_id: answer},
         skipped=skipped - {step_id} if step_id in skipped else skipped,
         selected=(),
@@ -330,7 +331,7 @@ def _drop_off_path(flow: Flow, state: SessionState, effects: list[Effect]) -> Se
     for step_id in off:
         if answers.pop(step_id, None) is not None:
             effects.append(RetractAnswer(step_id))
-    return state.evolve(answers=answers, skipped=state.skipped - set(off))
+    return replace(state, answers=answers, skipped=state.skipped - set(off))
 
 
 # ---- moving ---------------------------------------------------------------------------------
@@ -341,10 +342,10 @@ def _advance(flow: Flow, state: SessionState, after: int, effects: tuple[Effect,
     shown = tuple([ask(flow, state, note) for note in notes]) if notes else ()
     if upcoming is not None:
         return _show(flow, state, upcoming, effects + shown)
-    done = state.evolve(cursor=None, editing=False, selected=(), pending=None)
+    done = replace(state, cursor=None, editing=False, selected=(), pending=None)
     if not flow.review:
         return _finish(flow, done, "submitted", effects + shown)
-    done = done.evolve(phase="review", revision=state.revision + 1)
+    done = replace(done, phase="review", revision=state.revision + 1)
     return Outcome(done, (*effects, *shown, Review(summary(flow, done), done.revision)))
 
 
@@ -353,7 +354,8 @@ def _show(flow: Flow, state: SessionState, target: Step, effects: tuple[Effect, 
     selected: tuple[str, ...] = ()
     if isinstance(target, MultiStep) and answer is not None and isinstance(answer.value, list):
         selected = tuple(answer.value)
-    shown = state.evolve(
+    shown = replace(
+        state,
         phase="asking",
         cursor=target.id,
         revision=state.revision + 1,
@@ -381,7 +383,13 @@ def _detail_prompt(flow: Flow, state: SessionState, current: Step) -> Say:
 def _finish(
     flow: Flow, state: SessionState, outcome: FinishOutcome, effects: tuple[Effect, ...]
 ) -> Outcome:
-    done = state.evolve(
-        phase="finished", outcome=outcome, cursor=None, selected=(), pending=None, editing=False
+    done = replace(
+        state,
+        phase="finished",
+        outcome=outcome,
+        cursor=None,
+        selected=(),
+        pending=None,
+        editing=False,
     )
     return Outcome(done, (*effects, Finish(outcome, summary(flow, done))))

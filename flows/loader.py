@@ -3,8 +3,8 @@
 Rule: this is the one door through which YAML becomes a `Flow`. It reads files (the only I/O
 of `flows`) but never prints, except in `validate_paths`, which writes to the stream it is
 given. A flow file is checked in three passes: YAML (one error stops it: nothing after it can be
-trusted), the models (every error), then the graph checks (every error; they need a flow the
-models accepted). Models are validated in strict mode: YAML already typed each value, and a
+trusted), the models (every error), then the graph checks (every error; on a file the models
+refused, they judge the steps and texts that validate on their own). Models are validated in strict mode: YAML already typed each value, and a
 quoted "3" or a `yes` where true is meant is a mistake to show, not to coerce.
 """
 
@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from flows.checks import check_flow
+from flows.checks import Draft, check_draft, check_flow
 from flows.diagnostics import schema_findings
 from flows.errors import Finding, FlowDefinitionError, FlowError, Problem, format_path
 from flows.positions import Positions, parse
@@ -119,7 +119,9 @@ def _load(text: str, source: str) -> tuple[Flow, Positions]:
     try:
         flow = Flow.model_validate(data, strict=True)
     except ValidationError as error:
-        raise _definition_error(schema_findings(error, data), positions, source) from None
+        # The checks still judge every part that validated on its own: all defects, one run.
+        findings = schema_findings(error, data) + check_draft(Draft.of_data(data))
+        raise _definition_error(findings, positions, source) from None
     findings = check_flow(flow)
     if findings:
         raise _definition_error(findings, positions, source)

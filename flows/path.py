@@ -6,16 +6,13 @@ recomputed from the answers, so they can never disagree with them.
 
 from __future__ import annotations
 
-from flows.conditions import (
-    MISSING,
-    PENDING,
-    Found,
-    Given,
-    Predicate,
-    compile_condition,
-    referenced_steps,
-)
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+
+from flows.conditions import MISSING, PENDING, Found, Given, evaluate
 from flows.effects import Progress
+from flows.reachability import possible_answers
 from flows.schema import ANSWERABLE_KINDS, Flow, Step, StepId
 from flows.state import SessionState
 
@@ -24,152 +21,44 @@ def is_answerable(step: Step) -> bool:
     return step.kind in ANSWERABLE_KINDS
 
 
-class _Compiled:
-    """What the path needs of a flow, worked out once per flow: conditions and answerable steps."""
-
-    def __init__(self, flow: Flow) -> None:
-        self.flow = flow  # held, so its id is not reused while cached
-        self.when: list[Predicate | None] = [
-            None if step.when is None else compile_condition(step.when) for step in flow.steps
-        ]
-        self.answerable = [is_answerable(step) for step in flow.steps]
-        self.conditional = [index for index, step in enumerate(flow.steps) if step.when is not None]
-        # The latest step each condition reads: only conditions reading at or after a cursor can
-        # come out differently while later answers are still pending.
-        self.latest_read = [
-            -1
-            if step.when is None
-            else max(
-                flow.positions.get(ref, len(flow.steps)) for ref in referenced_steps(step.when)
-            )
-            for step in flow.steps
-        ]
-        self.referenced: tuple[str, ...] = tuple(
-            sorted({ref for step in flow.steps if step.when for ref in referenced_steps(step.when)})
-        )
-        self.known: dict[tuple[object, ...], _Path] = {}
-
-
-_COMPILED: dict[int, _Compiled] = {}
-
-
-def _compiled(flow: Flow) -> _Compiled:
-    known = _COMPILED.get(id(flow))
-    if known is None or known.flow is not flow:
-        known = _COMPILED[id(flow)] = _Compiled(flow)
-    return known
-
-
 def is_visited(state: SessionState, step_id: str) -> bool:
     return step_id in state.answers or step_id in state.skipped
 
 
-class _Path:
-    """One relevance result and what is derived from it alone, each worked out once."""
-
-    __slots__ = ("answerable", "applies", "progress")
-
-    def __init__(self, applies: list[bool | None], answerable: list[bool]) -> None:
-        self.applies = applies
-        self.answerable = answerable  # the flow's, carried along: callers need both together
-        self.progress: Progress | None = None  # for the cursor it was computed pending from
-
-
-# One step asks for the same relevance several times (progress, back, next, branches closed).
-# States are immutable, so the answers object identifies the result; holding the keys alive means
-# an id can never be reused while it is in here.
-_RECENT: dict[tuple[int, int, int, int | None], tuple[Flow, object, frozenset[StepId], _Path]] = {}
-_RECENT_SIZE = 64
-_KNOWN_SIZE = 1024
-_SKIPPED = object()  # a skipped step: equal to no answer's value
-
-
 def relevance(
-    flow: Flow, state: SessionState, pending_from: int | None = None
-) -> list[bool | None]:
-    return _path(flow, state, pending_from).applies
-
-
-def _path(flow: Flow, state: SessionState, pending_from: int | None) -> _Path:
-    identity = (id(flow), id(state.answers), id(state.skipped), pending_from)
-    recent = _RECENT.get(identity)
-    if recent is not None:
-        return recent[3]
-    # Relevance reads nothing but the answers to the steps that conditions name: states that
-    # agree on those share a result, within a session (most answers change none of them) and
-    # across sessions (everyone who answered "yes" to the branching question).
-    compiled = _compiled(flow)
-    answers, skipped = state.answers, state.skipped
-    signature: list[object] = [pending_from]
-    for step_id in compiled.referenced:
-        answer = answers.get(step_id)  # type: ignore[call-overload]  # a StepId at run time
-        if answer is not None:
-            signature.append(_frozen(answer.value))
-        else:
-            signature.append(_SKIPPED if step_id in skipped else None)
-    key = tuple(signature)
-    known = compiled.known.get(key)
-    if known is None:
-        settled = None if pending_from is None else _path(flow, state, None).applies
-        known = _Path(_relevance(flow, state, pending_from, settled), compiled.answerable)
-        if len(compiled.known) >= _KNOWN_SIZE:
-            compiled.known.clear()
-        compiled.known[key] = known
-    if len(_RECENT) >= _RECENT_SIZE:
-        _RECENT.clear()
-    _RECENT[identity] = (flow, state.answers, state.skipped, known)
-    return known
-
-
-def _frozen(value: object) -> object:
-    # Hashable, and typed: 1, 1.0 and True are equal keys to a dict but not to every condition.
-    if type(value) is str:
-        return value
-    if isinstance(value, list):
-        return tuple(value)
-    return (type(value), value)
-
-
-def _relevance(
     flow: Flow,
     state: SessionState,
-    pending_from: int | None,
-    settled: list[bool | None] | None,
+    pending_from: int | None = None,
+    assumed: Mapping[str, Found] | None = None,
 ) -> list[bool | None]:
     """For each step: does it apply (True), not (False), or not known yet (None)?
 
     With `pending_from`, unvisited steps at or after that index may still be answered, which
-    leaves conditions on them unknown; without it, every unanswered step counts as missing.
-    Given the `settled` answer (no pending steps), only conditions that read a step at or after
-    `pending_from` are evaluated again: the others cannot come out differently.
+    leaves conditions on them unknown, unless `assumed` gives their answers; without it, every
+    unanswered step counts as missing.
     """
-    compiled = _compiled(flow)
-    positions = flow.positions
-    result: list[bool | None] = list(settled) if settled is not None else []
-    current = 0  # conditions only look back: a step at or after this one is not decided yet
+    result: list[bool | None] = []
 
     def lookup(step_id: str) -> Found:
-        index = positions.get(step_id)
-        if index is None or index >= current or result[index] is False:
+        index = flow.positions.get(step_id)
+        # Conditions only look back: a step at or after the one judged is not decided yet.
+        if index is None or index >= len(result) or result[index] is False:
             return MISSING
+        if result[index] is None:  # whether it is asked at all is not known yet
+            return PENDING
         answer = state.answers.get(step_id)  # type: ignore[call-overload]  # a StepId at run time
         if answer is not None:
             return Given(answer.value)
         if step_id in state.skipped:
             return MISSING
+        if assumed is not None and step_id in assumed:
+            return assumed[step_id]
         if pending_from is not None and index >= pending_from:
             return PENDING
         return MISSING
 
-    if settled is not None and pending_from is not None:
-        for index in compiled.conditional:
-            if compiled.latest_read[index] >= pending_from:
-                current = index
-                result[index] = compiled.when[index](lookup)  # type: ignore[misc]  # conditional
-        return result
-    for index, predicate in enumerate(compiled.when):
-        current = index
-        result.append(True if predicate is None else predicate(lookup))
+    for step in flow.steps:
+        result.append(True if step.when is None else evaluate(step.when, lookup))
     return result
 
 
@@ -179,14 +68,13 @@ def next_step(flow: Flow, state: SessionState, after: int) -> tuple[list[Step], 
     While editing from the review, answered steps are passed over: only what the new answer
     opened up is asked.
     """
-    known = _path(flow, state, None)
-    applies, answerable = known.applies, known.answerable
+    applies = relevance(flow, state)
     notes: list[Step] = []
     for index in range(after + 1, len(flow.steps)):
+        step = flow.steps[index]
         if not applies[index]:
             continue
-        step = flow.steps[index]
-        if not answerable[index]:
+        if not is_answerable(step):
             if not state.editing:
                 notes.append(step)
             continue
@@ -199,10 +87,9 @@ def next_step(flow: Flow, state: SessionState, after: int) -> tuple[list[Step], 
 def previous_step(flow: Flow, state: SessionState) -> Step | None:
     """Where Back leads: the last question before the cursor on the current path."""
     end = len(flow.steps) if state.cursor is None else flow.index_of(state.cursor)
-    known = _path(flow, state, None)
-    applies, answerable = known.applies, known.answerable
+    applies = relevance(flow, state)
     for index in range(end - 1, -1, -1):
-        if applies[index] and answerable[index]:
+        if applies[index] and is_answerable(flow.steps[index]):
             return flow.steps[index]
     return None
 
@@ -210,42 +97,70 @@ def previous_step(flow: Flow, state: SessionState) -> Step | None:
 def progress(flow: Flow, state: SessionState, cursor: int) -> Progress:
     """Position and total of the question at `cursor` among the questions of this path.
 
-    The questions before the cursor are decided alike whether or not later ones are pending
+    The total is the shortest the path can still be: the questions after this one that the
+    fewest answers to come would ask. Counting every question that might be asked showed
+    "11/13" then "12/12" on a fork between two questions; with the shortest, an answer only
+    ever adds questions, so the total never shrinks as the participant goes on or goes back,
+    and the last question shows n/n. It shrinks only when they change an answer and so close a
+    branch they had opened. The questions before the cursor are decided whatever comes later
     (conditions only look back): Back leads somewhere exactly when the position is over 1.
     """
-    known = _path(flow, state, cursor)
-    if known.progress is None:
-        applies, answerable = known.applies, known.answerable
-        before = sum(1 for index in range(cursor) if answerable[index] and applies[index] is True)
-        after = sum(
+    applies = relevance(flow, state, cursor)
+    before = sum(1 for index in range(cursor) if applies[index] and _is_question(flow, index))
+    after = min(
+        sum(
             1
             for index in range(cursor + 1, len(flow.steps))
-            if answerable[index] and applies[index] is not False
+            if future[index] is True and _is_question(flow, index)
         )
-        known.progress = Progress(before + 1, before + 1 + after)
-    return known.progress
+        for future in _futures(flow, state, cursor, applies)
+    )
+    return Progress(before + 1, before + 1 + after)
+
+
+# Past this many combinations of the answers to come, the total counts only the questions that
+# apply whatever they are: still a total that never shrinks, only one that grows at a fork.
+MAX_FUTURES = 128
+
+
+def _futures(
+    flow: Flow, state: SessionState, cursor: int, applies: Sequence[bool | None]
+) -> Iterator[list[bool | None]]:
+    """The relevance of the steps under each combination of the answers still to come that
+    conditions tell apart (`reachability` picks them, as it does to judge the conditions)."""
+    possible = possible_answers(flow)
+    coming = [
+        step.id
+        for index, step in enumerate(flow.steps[cursor:], start=cursor)
+        if step.id in possible and applies[index] is not False and not is_visited(state, step.id)
+    ]
+    choices = [possible[step_id] for step_id in coming]
+    if math.prod(len(values) for values in choices) > MAX_FUTURES:
+        yield relevance(flow, state, cursor)
+        return
+    for combination in itertools.product(*choices):
+        yield relevance(flow, state, cursor, dict(zip(coming, combination, strict=True)))
+
+
+def _is_question(flow: Flow, index: int) -> bool:
+    return is_answerable(flow.steps[index])
 
 
 def steps_off_path(flow: Flow, state: SessionState) -> list[StepId]:
     """Visited steps that no longer apply (a changed answer closed their branch)."""
-    conditional = _compiled(flow).conditional
-    if not conditional:  # only a step with a condition can fall off the path
-        return []
     applies = relevance(flow, state)
-    steps = flow.steps
     return [
-        steps[index].id
-        for index in conditional
-        if applies[index] is False and is_visited(state, steps[index].id)
+        step.id
+        for index, step in enumerate(flow.steps)
+        if applies[index] is False and is_visited(state, step.id)
     ]
 
 
 def answered_path(flow: Flow, state: SessionState) -> list[Step]:
     """The questions of the current path that were answered or skipped, in order."""
-    known = _path(flow, state, None)
-    applies, answerable = known.applies, known.answerable
+    applies = relevance(flow, state)
     return [
         step
         for index, step in enumerate(flow.steps)
-        if applies[index] and answerable[index] and is_visited(state, step.id)
+        if applies[index] and is_answerable(step) and is_visited(state, step.id)
     ]

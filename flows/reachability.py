@@ -52,24 +52,39 @@ _Candidates = dict[str, list[Found]] | None  # None: too many to try, assume it 
 
 @dataclass(slots=True)
 class _Scope:
-    """What a condition on `flow.steps[index]` may read."""
+    """What a condition on `steps[index]` may read."""
 
-    flow: Flow
+    steps: Sequence[Step | None]
+    ids: Sequence[str | None]
     index: int = 0
     earlier: dict[str, Step] = field(default_factory=dict)
     never: set[str] = field(default_factory=set)  # earlier steps that can never be shown
+    unchecked: set[str] = field(default_factory=set)  # earlier steps that did not validate
 
     @property
     def step(self) -> Step:
-        return self.flow.steps[self.index]
+        step = self.steps[self.index]
+        assert step is not None, "only the conditions of steps that validated are judged"
+        return step
 
 
-def analyse(flow: Flow) -> tuple[list[Finding], set[str]]:
-    """Findings about every `when:` of the flow, and the ids of the steps never shown."""
+def analyse(
+    steps: Sequence[Step | None], ids: Sequence[str | None] | None = None
+) -> tuple[list[Finding], set[str]]:
+    """Findings about every `when:` of the steps, and the ids of the steps never shown.
+
+    A step that did not validate on its own is None, with its id in `ids` if that parsed: a
+    condition that reads it is not judged, as there is no kind or option to judge it by.
+    """
+    ids = [None if step is None else step.id for step in steps] if ids is None else ids
     findings: list[Finding] = []
-    scope = _Scope(flow)
-    for index, step in enumerate(flow.steps):
+    scope = _Scope(steps, ids)
+    for index, step in enumerate(steps):
         scope.index = index
+        if step is None:
+            if ids[index] is not None:
+                scope.unchecked.add(str(ids[index]))
+            continue
         if step.when is not None:
             found, shown = _judge(step.when, ("steps", index, "when"), scope)
             findings.extend(found)
@@ -79,12 +94,31 @@ def analyse(flow: Flow) -> tuple[list[Finding], set[str]]:
     return findings, scope.never
 
 
+def possible_answers(flow: Flow) -> dict[str, list[Found]]:
+    """For each step that conditions read, answers that every condition of the flow tells apart
+    as the engine would (with MISSING when it may be skipped); steps with too many are left out.
+    """
+    operands: dict[str, list[Any]] = {}
+    for step in flow.steps:
+        for leaf, _ in _leaves(step.when, ()) if step.when is not None else ():
+            compared = _operands(leaf) if isinstance(leaf, Compare) else []
+            operands.setdefault(_target(leaf), []).extend(compared)
+    found: dict[str, list[Found]] = {}
+    for step in flow.steps:
+        values = _values(step, operands[step.id]) if step.id in operands else None
+        if values is not None:
+            found.setdefault(step.id, values if step.required else [*values, MISSING])
+    return found
+
+
 def _judge(when: Condition, path: Path, scope: _Scope) -> tuple[list[Finding], bool]:
     """Findings about one step's condition, and whether the step can be shown at all."""
     leaves = list(_leaves(when, path))
     broken = [Finding(at, why) for leaf, at in leaves if (why := _reference(leaf, scope))]
     if broken:  # judging the rest would only repeat these
         return broken, True
+    if any(_target(leaf) in scope.unchecked for leaf, _ in leaves):
+        return [], True
     full = _candidates(when, scope, restrict=False)
     notes = {at: _leaf_notes(leaf, full, scope) for leaf, at in leaves}
     restricted = _candidates(when, scope, restrict=True)
@@ -125,11 +159,13 @@ def _reference(leaf: Compare | Answered, scope: _Scope) -> str | None:
     target = _target(leaf)
     if target == scope.step.id:
         return f"step '{target}' cannot depend on its own answer"
-    ids: list[str] = [step.id for step in scope.flow.steps]
-    if target not in ids:
+    if target not in scope.ids:
+        ids = [step_id for step_id in scope.ids if step_id is not None]
         return f"unknown step '{target}'{_known(target, ids, scope)}"
+    if target in scope.unchecked:
+        return None
     if target not in scope.earlier:
-        later = ids.index(target)
+        later = scope.ids.index(target)
         return (
             f"step '{target}' comes later (steps[{later}]): "
             "a condition may only depend on earlier steps"

@@ -6,8 +6,8 @@ records the flow's version, so a stored session can be read back by a later rele
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
 from flows.effects import AnswerValue, FinishOutcome
@@ -22,10 +22,6 @@ Phase = Literal["new", "asking", "detail", "review", "finished"]
 class Answer:
     value: AnswerValue
     detail: str | None = None
-
-
-_NEW = object.__new__
-_KEEP: Any = object()  # an argument of `evolve` not given: the field keeps its value
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,57 +47,12 @@ class SessionState:
     def is_finished(self) -> bool:
         return self.phase == "finished"
 
-    def evolve(
-        self,
-        *,
-        flow_id: str = _KEEP,
-        flow_version: int = _KEEP,
-        language: Language = _KEEP,
-        phase: Phase = _KEEP,
-        cursor: StepId | None = _KEEP,
-        answers: Mapping[StepId, Answer] = _KEEP,
-        skipped: frozenset[StepId] = _KEEP,
-        selected: tuple[str, ...] = _KEEP,
-        pending: AnswerValue | None = _KEEP,
-        editing: bool = _KEEP,
-        revision: int = _KEEP,
-        outcome: FinishOutcome | None = _KEEP,
-    ) -> SessionState:
-        """A copy with the fields given changed.
+    def evolve(self, **changes: Any) -> SessionState:
+        """A copy with the fields given changed: `dataclasses.replace`, for the shell.
 
-        The engine evolves a state several times per step: rather than `dataclasses.replace`
-        (which inspects every field) or `__init__` (a frozen one goes through
-        `object.__setattr__` per field), each slot is filled through its own descriptor, half
-        the time. A test checks every field is here.
+        Inside `flows`, call `replace` itself: mypy checks the names and types of its arguments.
         """
-        new = _NEW(SessionState)
-        (
-            set_flow_id,
-            set_flow_version,
-            set_language,
-            set_phase,
-            set_cursor,
-            set_answers,
-            set_skipped,
-            set_selected,
-            set_pending,
-            set_editing,
-            set_revision,
-            set_outcome,
-        ) = _SETTERS
-        set_flow_id(new, self.flow_id if flow_id is _KEEP else flow_id)
-        set_flow_version(new, self.flow_version if flow_version is _KEEP else flow_version)
-        set_language(new, self.language if language is _KEEP else language)
-        set_phase(new, self.phase if phase is _KEEP else phase)
-        set_cursor(new, self.cursor if cursor is _KEEP else cursor)
-        set_answers(new, self.answers if answers is _KEEP else answers)
-        set_skipped(new, self.skipped if skipped is _KEEP else skipped)
-        set_selected(new, self.selected if selected is _KEEP else selected)
-        set_pending(new, self.pending if pending is _KEEP else pending)
-        set_editing(new, self.editing if editing is _KEEP else editing)
-        set_revision(new, self.revision if revision is _KEEP else revision)
-        set_outcome(new, self.outcome if outcome is _KEEP else outcome)
-        return new
+        return replace(self, **changes)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -143,13 +94,6 @@ class SessionState:
             revision=int(data.get("revision", 0)),
             outcome=data.get("outcome"),
         )
-
-
-# Each slot's own setter, in the order of the fields, which `evolve` follows: the frozen class
-# refuses plain assignment.
-_SETTERS: tuple[Callable[[SessionState, Any], None], ...] = tuple(
-    getattr(SessionState, each.name).__set__ for each in fields(SessionState)
-)
 
 
 def _answer(raw: Any) -> Answer:

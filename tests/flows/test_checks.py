@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.checks import check_flow
+from flows.checks import Draft, check_draft, check_flow
 from flows.conditions import MISSING, Found, Given, evaluate, referenced_steps
 from flows.errors import format_path
 from flows.reachability import analyse
@@ -463,7 +463,7 @@ CONDITIONS = st.recursive(
 @given(CONDITIONS)
 def test_never_shown_means_no_answers_make_the_condition_hold(condition: dict[str, Any]) -> None:
     tested = flow(*PREFIX, s("last", "text", when=condition))
-    _, never = analyse(tested)
+    _, never = analyse(tested.steps)
     when = tested.steps[-1].when
     assert when is not None
     targets = list(dict.fromkeys(referenced_steps(when)))
@@ -472,3 +472,14 @@ def test_never_shown_means_no_answers_make_the_condition_hold(condition: dict[st
         for combination in itertools.product(*([*DOMAINS[t], MISSING] for t in targets))
     )
     assert ("last" in never) == (not holds)
+
+
+def test_a_condition_on_a_step_that_did_not_validate_is_not_judged() -> None:
+    # Judged without that step, it would read as an unknown or a later step.
+    broken = {"id": "role", "kind": "choice", "text": t("role")}  # no options
+    draft = Draft.of_data(
+        {"steps": [broken, s("why", "text", **when(answer="role", equals="teacher"))]}
+    )
+    assert draft.steps[0] is None
+    assert draft.ids == ["role", "why"]
+    assert check_draft(draft) == []

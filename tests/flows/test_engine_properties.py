@@ -8,7 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from flows import path, views
+from flows import path
 from flows.effects import AnswerValue, Ask, Effect, Finish, RecordAnswer, RetractAnswer
 from flows.engine import step
 from flows.events import (
@@ -123,35 +123,11 @@ class Conversation(RuleBasedStateMachine):
         self.apply(kind(AT))
 
     @invariant()
-    def cached_relevance_equals_a_full_computation(self) -> None:
-        # The engine reuses earlier results (incremental and pending variants): they must agree
-        # with computing everything afresh, for the settled path and for progress alike.
-        assert path.relevance(self.flow, self.state) == path._relevance(
-            self.flow, self.state, None, None
-        )
-        for cursor in range(len(self.flow.steps)):
-            fresh = path._relevance(self.flow, self.state, cursor, None)
-            assert path.relevance(self.flow, self.state, cursor) == fresh
-
-    @invariant()
     def back_is_offered_where_it_leads(self) -> None:
         # The button comes from the progress, Back itself from walking the path: they agree.
         if self.asked is not None and self.state.cursor == self.asked.step:
             leads = path.previous_step(self.flow, self.state) is not None
             assert self.asked.can_go_back == leads
-
-    @invariant()
-    def the_question_shown_is_built_afresh_alike(self) -> None:
-        # Asks are shared between everyone at the same point: a shared one must be what this
-        # state would build.
-        if self.asked is not None and self.state.cursor == self.asked.step:
-            shared = dict(views._ASKED)  # kept for the next steps and conversations, to meet
-            views._ASKED.clear()
-            shown = self.flow.step_by_id(self.asked.step)
-            fresh = views.ask(self.flow, self.state, shown, refresh=self.asked.refresh)
-            views._ASKED.clear()
-            views._ASKED.update(shared)
-            assert fresh == self.asked
 
     @invariant()
     def state_round_trips_through_json(self) -> None:

@@ -108,6 +108,18 @@ CORPUS: dict[str, list[Expected]] = {
         (16, 5, "steps[1].text", "missing translation 'nl'"),
     ],
     "only_notes.yaml": [(4, 1, "steps", "the flow has nothing to answer: every step is a note")],
+    # Errors of the models do not hide the checks' findings on the steps that validated alone.
+    "every_error.yaml": [
+        (3, 10, "version", "expected a whole number, got 'one'"),
+        (9, 10, "steps[0].min", "step 'needs' can never be answered: min 2 is more than max 1"),
+        (15, 13, "steps[0].options[1].id", "duplicate option id 'equipment' in step 'needs'"),
+        (19, 15, "steps[1].required", "expected true or false, got 'maybe'"),
+        (21, 9, "steps[2].id", "duplicate step id 'needs' (already used by steps[0])"),
+        (23, 5, "steps[2].text", "missing translation 'en'"),
+        (23, 5, "steps[2].text", "missing translation 'nl'"),
+        (26, 5, "steps[3].when", "unknown step 'thretas' (known: needs)"),
+        (29, 11, "steps[4].kind", "unknown kind 'choise' (did you mean 'choice'?"),
+    ],
 }
 
 
