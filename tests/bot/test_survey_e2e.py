@@ -33,7 +33,7 @@ async def test_every_step_kind_in_french_with_reprompts_back_and_review(world: B
     opened = await world.cohort_with_round(FACILITATOR, [ANA])
     await world.client.send_command(ANA, "start")
     first = await world.last(ANA)
-    assert "Question 1/13" in first.content
+    assert "Question 1/12" in first.content
     assert first.button_texts[:3] == ["0", "1", "2"]
 
     await world.tap(ANA, "9")  # nps
@@ -48,10 +48,10 @@ async def test_every_step_kind_in_french_with_reprompts_back_and_review(world: B
     await world.say(ANA, "plutôt bien")  # words where a button is expected
     assert (await world.last(ANA)).content == "Merci de répondre avec les boutons ci-dessus."
     await world.tap(ANA, "4")  # support_sessions
-    assert "Question 3/13" in (await world.last(ANA)).content
+    assert "Question 3/12" in (await world.last(ANA)).content
     await world.tap(ANA, "Passer »")  # support_coaching is optional
     await world.tap(ANA, "« Retour")  # back to support_coaching
-    assert "Question 3/13" in (await world.last(ANA)).content
+    assert "Question 3/12" in (await world.last(ANA)).content
     await world.tap(ANA, "5")
     for score in ("4", "3", "5"):  # tools, group dynamics, objectives
         await world.tap(ANA, score)
@@ -148,7 +148,7 @@ async def test_a_stale_button_gets_a_toast(world: BotWorld) -> None:
     await world.client.inject_fault("error", methods=["editMessageReplyMarkup"])
     await world.client.send_command(ANA, "start")  # resume: the question is shown again
     shown = await world.last(ANA)
-    assert "Question 2/13" in shown.content
+    assert "Question 2/12" in shown.content
     older = [m for m in await world.client.messages(ANA) if m.from_bot and "3" in m.button_texts]
     query = await world.client.press_button(ANA, older[0], text="3")
     await world.idle()
@@ -169,7 +169,7 @@ async def test_restart_mid_survey_loses_nothing_and_counts_nothing_twice(
     # after a restart the sandbox delivers it again, as Telegram does after a crash.
     await world.client.inject_fault("error", count=1000, methods=["getUpdates"])
     await world.client.press_button(ANA, await world.last(ANA), text="3")
-    await world.client.wait_for_message(ANA, contains="Question 4/13")
+    await world.client.wait_for_message(ANA, contains="Question 4/12")
     await world.stop()
     await world.client.clear_faults()
     assert await world.client.pending_updates() >= 1, "the update was not confirmed"
@@ -184,7 +184,7 @@ async def test_restart_mid_survey_loses_nothing_and_counts_nothing_twice(
         "Please answer with the buttons above."
     )
     await world.client.send_command(ANA, "start")
-    assert "Question 4/13" in (await world.last(ANA)).content
+    assert "Question 4/12" in (await world.last(ANA)).content
     await world.tap(ANA, "5")
     assert (await stored(world, opened, ANA))["support_tools"] == 5
     database = sqlite3.connect(world.settings.database_path)

@@ -150,7 +150,7 @@ def test_validate_prints_one_line_per_problem_and_fails(name: str) -> None:
 
 def _validate(*files: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", "validate", *files],
+        [sys.executable, "-m", "console", "validate", *files],
         cwd=ROOT,
         capture_output=True,
         text=True,
