@@ -96,9 +96,6 @@ async def on_new_cohort(update: Update, context: Context) -> None:
         cohort = await services.repo.create_cohort(
             name, secrets.token_hex(4), UserId(user.id), services.clock()
         )
-        await services.repo.record_audit(
-            UserId(user.id), "create_cohort", cohort.id, {"name": name}, services.clock()
-        )
     await _send_invitation(services, context.bot, user, cohort)
     await show_facilitator_menu(services, context.bot, user.id, t.language)
 
@@ -159,9 +156,13 @@ async def on_bind(update: Update, context: Context) -> None:
         await telegram_io.send(context.bot, chat.id, Reply(decision.reason))
         return
     now = services.clock()
-    await services.repo.bind_chat(ChatId(chat.id), cohort.id, chat.title, chat.type, now)  # type: ignore[arg-type]
-    await services.repo.record_audit(
-        UserId(user.id), "bind_group", cohort.id, {"chat": chat.id}, now
+    await services.repo.bind_chat(
+        ChatId(chat.id),
+        cohort.id,
+        chat.title,
+        chat.type,  # type: ignore[arg-type]  # a group's type, checked above
+        now,
+        bound_by=UserId(user.id),
     )
     join, _, _ = invite_links(services, cohort)
     text = t(

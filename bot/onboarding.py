@@ -234,9 +234,6 @@ async def consented(tap: Tap) -> str | None:
     t = translator(p["language"])
     name = escape(cohort.name if cohort else "")
     if p["role"] == "facilitator":
-        await services.repo.record_audit(
-            UserId(user.id), "join_as_facilitator", CohortId(int(p["cohort"])), {}, services.clock()
-        )
         await telegram_io.send(
             tap.bot,
             user.id,

@@ -213,13 +213,6 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
         now,
         deadline=deadline,
     )
-    await services.repo.record_audit(
-        UserId(tap.user.id),
-        "open_round",
-        CohortId(cohort_id),
-        {"round": opened.id, "flow": flow.id, "days": days},
-        now,
-    )
     unreachable = await _invite_participants(services, bot, opened)
     await _announce_in_groups(services, bot, opened, await t_for(services, tap.user))
     t = await t_for(services, tap.user)
@@ -391,10 +384,8 @@ async def close_step(tap: Tap) -> str | None:
         )
         return None
     if found.status == "open":
-        now = tap.services.clock()
-        await close_round(tap.services, tap.bot, found.id, in_background=True)
-        await tap.services.repo.record_audit(
-            UserId(tap.user.id), "close_round", found.cohort_id, {"round": found.id}, now
+        await close_round(
+            tap.services, tap.bot, found.id, closed_by=UserId(tap.user.id), in_background=True
         )
     status = await tap.services.repo.round_status(found.id)
     await _edit_menu(

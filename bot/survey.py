@@ -32,6 +32,7 @@ from storage.models import (
     Session,
     SessionStatus,
     UpdateId,
+    UserId,
 )
 
 log = logging.getLogger(__name__)
@@ -248,7 +249,12 @@ def _moves_on(effect: Effect) -> bool:
 
 
 async def close_round(
-    services: Services, bot: Bot, round_id: RoundId, *, in_background: bool = False
+    services: Services,
+    bot: Bot,
+    round_id: RoundId,
+    *,
+    closed_by: UserId | None = None,
+    in_background: bool = False,
 ) -> None:
     """Close a round and end its sessions: late answers are refused, anonymous ones scrubbed.
 
@@ -256,7 +262,7 @@ async def close_round(
     `in_background` ends the sessions in a task of their own: a handler holding its own chat's
     lock must not wait for other chats' locks (two facilitators closing at once would deadlock).
     """
-    await services.repo.close_round(round_id, services.clock())
+    await services.repo.close_round(round_id, services.clock(), closed_by)
     if not in_background:
         await end_sessions(services, bot, round_id)
         return

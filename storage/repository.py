@@ -129,7 +129,8 @@ class Repository(Protocol):
         at: datetime,
         timezone: str = "Europe/Brussels",
     ) -> Cohort:
-        """Create a cohort whose creator is its first facilitator, in `timezone` (IANA).
+        """Create a cohort whose creator is its first facilitator, in `timezone` (IANA); the
+        audit log gets its entry in the same transaction.
 
         Raises: InviteCodeTakenError: the code is in use. NotFoundError: unknown creator.
         """
@@ -162,7 +163,8 @@ class Repository(Protocol):
         """End an onboarding in one transaction: profile, language, membership, dialog cleared.
 
         Joining again is harmless (and `APPLIED`); a known `update_id` changes nothing and
-        returns `DUPLICATE`.
+        returns `DUPLICATE`. A facilitator joining is logged in the audit, in the same
+        transaction.
 
         Raises: NotFoundError: unknown cohort or person.
         """
@@ -185,8 +187,10 @@ class Repository(Protocol):
         title: str | None,
         kind: ChatKind,
         at: datetime,
+        bound_by: UserId | None = None,
     ) -> Chat:
-        """Bind (or re-bind, or with None unbind) a Telegram chat to a cohort."""
+        """Bind (or re-bind, or with None unbind) a Telegram chat to a cohort; with `bound_by`,
+        logged in the audit in the same transaction."""
         ...
 
     async def cohort_of_chat(self, chat_id: ChatId) -> Cohort | None: ...
@@ -229,11 +233,17 @@ class Repository(Protocol):
         at: datetime,
         deadline: datetime | None = None,
     ) -> Round:
-        """Raises: NotFoundError: unknown cohort, person, or unregistered flow version."""
+        """Open a round, logged in the audit in the same transaction.
+
+        Raises: NotFoundError: unknown cohort, person, or unregistered flow version.
+        """
         ...
 
-    async def close_round(self, round_id: RoundId, at: datetime) -> Round:
-        """Close the round (closing a closed round changes nothing).
+    async def close_round(
+        self, round_id: RoundId, at: datetime, closed_by: UserId | None = None
+    ) -> Round:
+        """Close the round (closing a closed round changes nothing); with `closed_by`, logged in
+        the audit in the same transaction (a deadline closes it with nobody's name).
 
         Active sessions stay active: the caller times them out through `apply_step`, which is
         also what scrubs them in an anonymous round.

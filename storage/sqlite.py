@@ -50,6 +50,7 @@ from storage.models import (
     UpdateId,
     UserId,
     to_json,
+    to_text,
 )
 from storage.repository import Repository
 from storage.store import SqliteStore
@@ -171,9 +172,12 @@ class SqliteRepository(SqliteStore, Repository):
         at: datetime,
         timezone: str = "Europe/Brussels",
     ) -> Cohort:
-        return await self._write(
-            lambda conn: cohorts.create_cohort(conn, name, invite_code, created_by, at, timezone)
-        )
+        def unit(conn: sqlite3.Connection) -> Cohort:
+            cohort = cohorts.create_cohort(conn, name, invite_code, created_by, at, timezone)
+            _audit(conn, created_by, "create_cohort", cohort.id, {"name": name}, at)
+            return cohort
+
+        return await self._write(unit)
 
     async def get_cohort(self, cohort_id: CohortId) -> Cohort | None:
         return await self._read(lambda conn: cohorts.get_cohort(conn, cohort_id))
@@ -199,11 +203,15 @@ class SqliteRepository(SqliteStore, Repository):
         at: datetime,
         update_id: UpdateId | None = None,
     ) -> ApplyResult:
-        return await self._write(
-            lambda conn: cohorts.join_cohort(
+        def unit(conn: sqlite3.Connection) -> ApplyResult:
+            result = cohorts.join_cohort(
                 conn, cohort_id, user_id, role, display_name, organisation, language, at, update_id
             )
-        )
+            if result is ApplyResult.APPLIED and role == "facilitator":
+                _audit(conn, user_id, "join_as_facilitator", cohort_id, {}, at)
+            return result
+
+        return await self._write(unit)
 
     async def memberships_of(self, user_id: UserId) -> list[Membership]:
         return await self._read(lambda conn: cohorts.memberships_of(conn, user_id))
@@ -221,10 +229,15 @@ class SqliteRepository(SqliteStore, Repository):
         title: str | None,
         kind: ChatKind,
         at: datetime,
+        bound_by: UserId | None = None,
     ) -> Chat:
-        return await self._write(
-            lambda conn: cohorts.bind_chat(conn, chat_id, cohort_id, title, kind, at)
-        )
+        def unit(conn: sqlite3.Connection) -> Chat:
+            chat = cohorts.bind_chat(conn, chat_id, cohort_id, title, kind, at)
+            if bound_by is not None:
+                _audit(conn, bound_by, "bind_group", cohort_id, {"chat": chat_id}, at)
+            return chat
+
+        return await self._write(unit)
 
     async def cohort_of_chat(self, chat_id: ChatId) -> Cohort | None:
         return await self._read(lambda conn: cohorts.cohort_of_chat(conn, chat_id))
@@ -261,14 +274,30 @@ class SqliteRepository(SqliteStore, Repository):
         at: datetime,
         deadline: datetime | None = None,
     ) -> Round:
-        return await self._write(
-            lambda conn: rounds.open_round(
+        def unit(conn: sqlite3.Connection) -> Round:
+            opened = rounds.open_round(
                 conn, cohort_id, flow_id, flow_version, anonymous, opened_by, at, deadline
             )
-        )
+            detail = {
+                "round": opened.id,
+                "flow": flow_id,
+                "deadline": deadline and to_text(deadline),
+            }
+            _audit(conn, opened_by, "open_round", cohort_id, detail, at)
+            return opened
 
-    async def close_round(self, round_id: RoundId, at: datetime) -> Round:
-        return await self._write(lambda conn: rounds.close_round(conn, round_id, at))
+        return await self._write(unit)
+
+    async def close_round(
+        self, round_id: RoundId, at: datetime, closed_by: UserId | None = None
+    ) -> Round:
+        def unit(conn: sqlite3.Connection) -> Round:
+            closed = rounds.close_round(conn, round_id, at)
+            if closed_by is not None:
+                _audit(conn, closed_by, "close_round", closed.cohort_id, {"round": round_id}, at)
+            return closed
+
+        return await self._write(unit)
 
     async def get_round(self, round_id: RoundId) -> Round | None:
         return await self._read(lambda conn: rounds.get_round(conn, round_id))
@@ -377,3 +406,15 @@ class SqliteRepository(SqliteStore, Repository):
 
     async def audit_of_cohort(self, cohort_id: CohortId, limit: int = 100) -> list[AuditEntry]:
         return await self._read(lambda conn: audit.of_cohort(conn, cohort_id, limit))
+
+
+def _audit(
+    conn: sqlite3.Connection,
+    actor: UserId,
+    action: str,
+    cohort_id: CohortId | None,
+    detail: Mapping[str, Any],
+    at: datetime,
+) -> None:
+    """A facilitator's action is logged in the transaction that does it: both or neither."""
+    audit.record(conn, actor, action, cohort_id, to_json(detail), at)

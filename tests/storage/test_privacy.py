@@ -152,7 +152,14 @@ async def test_person_data_holds_what_is_linked_to_the_person(world: World) -> N
     assert len(data["reminders"]) == 1
     assert data["audit"] == []
     audit = (await world.repo.person_data(world.facilitator))["audit"]
-    assert [(e["action"], e["detail"]) for e in audit] == [("round.open", {"r": 1})]
+    # The facilitator's own actions, each logged with it, then the entry recorded by hand.
+    assert [e["action"] for e in audit] == [
+        "create_cohort",
+        "open_round",
+        "open_round",
+        "open_round",
+        "round.open",
+    ]
 
 
 async def test_a_stranger_has_an_empty_export(repo: SqliteRepository) -> None:
@@ -206,13 +213,11 @@ async def test_a_forgotten_facilitator_stays_accountable_without_a_name(world: W
     for table, column in REFERENCES - ACCOUNTABLE:
         hits = _sql(path, f"SELECT count(*) FROM {table} WHERE {column} = ?", facilitator)
         assert hits == [(0,)], f"{table}.{column} still names the forgotten person"
-    assert _sql(path, "SELECT actor_user_id, action FROM audit_log") == [
-        (facilitator, "round.open")
-    ]
+    assert _sql(path, "SELECT DISTINCT actor_user_id FROM audit_log") == [(facilitator,)]
     assert _sql(path, "SELECT created_by FROM cohorts") == [(facilitator,)]
     data = await repo.person_data(facilitator)
     assert (data["profile"]["display_name"], data["memberships"]) == ("—", [])
-    assert [e["action"] for e in data["audit"]] == ["round.open"]
+    assert [e["action"] for e in data["audit"]][-1] == "round.open"
 
 
 async def test_forgetting_twice_or_a_stranger_is_harmless(world: World) -> None:

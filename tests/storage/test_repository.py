@@ -270,14 +270,16 @@ async def test_mark_update_processed_once_and_prune(repo: SqliteRepository) -> N
 
 async def test_audit_log_per_cohort_newest_first(world: World) -> None:
     repo, cohort = world.repo, world.cohort
+    logged_by_the_actions = await repo.audit_of_cohort(cohort.id)
     await repo.record_audit(world.facilitator, "round.open", cohort.id, {"round": 1}, at(9))
     await repo.record_audit(world.facilitator, "round.close", cohort.id, {"round": 1}, at(10))
     await repo.record_audit(world.facilitator, "cohort.create", None, {"name": "x"}, at(11))
     entries = await repo.audit_of_cohort(cohort.id)
-    assert [(e.action, e.at, e.detail) for e in entries] == [
+    assert [(e.action, e.at, e.detail) for e in entries[:2]] == [
         ("round.close", at(10), {"round": 1}),
         ("round.open", at(9), {"round": 1}),
     ]
+    assert entries[2:] == logged_by_the_actions
     assert len(await repo.audit_of_cohort(cohort.id, limit=1)) == 1
     with pytest.raises(ConstraintError, match="FOREIGN KEY"):
         await repo.record_audit(UserId(404), "x", None, {}, at(12))
@@ -288,7 +290,33 @@ async def test_values_that_are_not_json_fail_their_caller_only(world: World) -> 
         await world.repo.record_audit(world.facilitator, "x", None, {"n": float("nan")}, T0)
     with pytest.raises(TypeError):
         await world.repo.record_audit(world.facilitator, "x", None, {"when": T0}, T0)
-    assert await world.repo.audit_of_cohort(world.cohort.id) == []
+    assert all(e.action != "x" for e in await world.repo.audit_of_cohort(world.cohort.id))
+
+
+async def test_a_facilitators_action_and_its_audit_entry_are_one_transaction(
+    world: World,
+) -> None:
+    repo, cohort = world.repo, world.cohort
+    opened = await repo.open_round(
+        cohort.id, "review", 1, False, world.facilitator, at(20), deadline=at(60)
+    )
+    await repo.close_round(opened.id, at(21), closed_by=world.facilitator)
+    await repo.bind_chat(
+        ChatId(-77), cohort.id, "Group", "group", at(22), bound_by=world.facilitator
+    )
+    newest = [(e.action, e.detail) for e in (await repo.audit_of_cohort(cohort.id))[:3]]
+    assert newest == [
+        ("bind_group", {"chat": -77}),
+        ("close_round", {"round": opened.id}),
+        (
+            "open_round",
+            {"round": opened.id, "flow": "review", "deadline": at(60).isoformat()},
+        ),
+    ]
+    before = await repo.audit_of_cohort(cohort.id)
+    with pytest.raises(NotFoundError):  # the action fails: no entry either
+        await repo.open_round(cohort.id, "nowhere", 1, False, world.facilitator, at(23))
+    assert await repo.audit_of_cohort(cohort.id) == before
 
 
 async def test_closed_rounds_with_sessions_still_active(world: World) -> None:
