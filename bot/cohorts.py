@@ -197,6 +197,12 @@ async def on_lang(update: Update, context: Context) -> None:
     if user is None or chat is None:
         return
     t = await t_for(services, user)
+    if chat.type != "private":  # one's language is personal: the group need not see the choice
+        link = f"https://t.me/{services.bot_username}"
+        text = t("Choose your language in a private chat with me: send /lang there.")
+        button = Button(t("Private chat with me 💬"), url=link)
+        await telegram_io.send(context.bot, chat.id, Reply(text, ((button,),)))
+        return
     row = tuple(
         Button(LANGUAGE_NAMES[lang], MenuButton("lang", lang).encode()) for lang in LANGUAGES
     )

@@ -2,8 +2,9 @@
 
 Rule: each answer is stored as it comes (a dialog row, with the update_id), so a restart or a
 pause resumes the onboarding where it was. Joining twice is harmless: a member is told so and
-sent on to what is open for them. A co-facilitator link (see `deeplinks`) runs the same dialog
-with another role.
+sent on to what is open for them. Someone who already belongs to a cohort has answered all of
+this once: another cohort's link only asks them to confirm. A co-facilitator link (see
+`deeplinks`) runs the same dialog with another role.
 """
 
 from __future__ import annotations
@@ -49,11 +50,8 @@ async def handle_invitation(
             ),
         )
         return True
-    roles = {
-        m.role
-        for m in await services.repo.memberships_of(UserId(user.id))
-        if m.cohort_id == cohort.id
-    }
+    memberships = await services.repo.memberships_of(UserId(user.id))
+    roles = {m.role for m in memberships if m.cohort_id == cohort.id}
     if role in roles or (role == "participant" and "facilitator" in roles):
         await telegram_io.send(
             bot,
@@ -66,12 +64,43 @@ async def handle_invitation(
             ),
         )
         return False  # go on as a plain /start: resume or offer what is open
+    person = await services.repo.get_person(UserId(user.id))
+    if memberships and person is not None:
+        known: dict[str, Any] = {
+            "cohort": cohort.id,
+            "role": role,
+            "step": "privacy",  # `consented` joins with the profile they already gave
+            "language": t.language,
+            "name": person.display_name,
+            "organisation": person.organisation or "",
+        }
+        await services.repo.set_dialog(
+            UserId(user.id), JOIN, known, services.clock(), UpdateId(update_id)
+        )
+        await _ask_to_join(services, bot, user.id, cohort.name, known)
+        return True
     payload_data: dict[str, Any] = {"cohort": cohort.id, "role": role, "step": "language"}
     await services.repo.set_dialog(
         UserId(user.id), JOIN, payload_data, services.clock(), UpdateId(update_id)
     )
     await _ask_language(bot, user.id, cohort.name)
     return True
+
+
+async def _ask_to_join(
+    services: Services, bot: Bot, chat_id: int, cohort_name: str, payload: dict[str, Any]
+) -> None:
+    t = translator(payload["language"])
+    text = t(
+        "Join “{cohort}”? The group will see you as {name}.",
+        cohort=escape(cohort_name),
+        name=escape(payload["name"]),
+    )
+    rows = (
+        (Button(t("Join ✅"), MenuButton("jok").encode()),),
+        (Button(t("No thanks"), MenuButton("jno").encode()),),
+    )
+    await _prompt(services, bot, chat_id, payload, Reply(text, rows))
 
 
 async def _prompt(
@@ -195,8 +224,13 @@ async def _ask_consent(services: Services, bot: Bot, chat_id: int, payload: dict
         [
             "<b>" + t("Your data") + "</b>",
             t("What is stored: your name, your organisation, your language, and your answers."),
+            # What the bot shows today: /status names who answered, never what (names only in
+            # private; a group gets counts). Say no more until a feature makes it true.
             t(
-                "Who sees what: the facilitators of your cohort see who has answered and the answers. In an anonymous questionnaire they see only that you answered, never which answers are yours. The group sees totals and charts, never names next to answers."
+                "Who sees what: the facilitators of your cohort see who has answered (your name), not your answers. Today nobody but you sees your answers in the bot. In an anonymous questionnaire, once you send it, nobody can tell which answers are yours; in the others, your answers are kept with your name."
+            ),
+            t(
+                "The group sees only that a questionnaire is open and, when a facilitator asks there with /status, how many have answered, never names."
             ),
             t(
                 "Your rights: /mydata sends you a copy of everything stored about you; /forget deletes it."

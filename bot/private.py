@@ -45,6 +45,7 @@ async def on_start(update: Update, context: Context) -> None:
     async with services.locks.hold(chat.id):
         person = await person_of(services, user)
         await services.repo.set_reachable(person.user_id, True, services.clock())
+        invited = isinstance(link, JoinLink)
         if isinstance(link, JoinLink) and await onboarding.handle_invitation(
             services, context.bot, user, link, update.update_id
         ):
@@ -58,7 +59,10 @@ async def on_start(update: Update, context: Context) -> None:
         if session is not None:
             await begin(services, context.bot, session, update.update_id)
             return
-        await answering.offer_open_rounds(services, context.bot, user, update.update_id)
+        # A member who reopened their invitation was greeted already: no second hello.
+        await answering.offer_open_rounds(
+            services, context.bot, user, update.update_id, quiet=invited
+        )
 
 
 async def on_help(update: Update, context: Context) -> None:
@@ -73,6 +77,9 @@ async def on_help(update: Update, context: Context) -> None:
         t("/start — answer the questionnaire that is open for you, or resume it"),
         t("/lang — choose your language"),
         t("/cancel — leave the questionnaire in progress"),
+        t("/mydata — get a copy of everything stored about you"),
+        t("/forget — delete your data (I ask first)"),
+        t("/help — this list"),
         t(
             "While answering: tap the buttons, or type when a question asks for text. « Back goes to the previous question; you can change any answer before you submit."
         ),
@@ -82,6 +89,7 @@ async def on_help(update: Update, context: Context) -> None:
             "",
             "<b>" + t("For facilitators") + "</b>",
             t("/newcohort name — create a cohort and get its invitation link"),
+            t("/invite — the invitation links of your cohorts, again"),
             t("/open — open a questionnaire for a cohort"),
             t("/status — who has answered"),
             t("/close — close a questionnaire"),

@@ -7,7 +7,7 @@ what the bot would send. Flow texts are escaped: replies are sent as HTML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from html import escape
 from typing import NamedTuple, Protocol
@@ -23,6 +23,10 @@ from flows.views import answer_view
 
 # Telegram shows about 8 buttons across on a phone; scales and NPS rows are split to stay legible.
 _ROW_WIDTH = 6
+# Telegram refuses a message over 4,096 characters and the shell would cut the review's end (its
+# instruction): long answers are shortened there instead, more and more until the whole fits.
+_TEXT_LIMIT = 4096
+_REVIEW_ANSWER_MAX = (300, 150, 80, 40)
 
 
 class Button(NamedTuple):
@@ -155,6 +159,8 @@ def answer_text(t: Translator, flow: Flow, view: AnswerView) -> str:
     if value is None:
         return t("(skipped)")
     match view.kind:
+        case "choice" | "multi" if value == [] and not view.detail:
+            return t("(none)")  # a multi confirmed with nothing ticked
         case "choice" | "multi":
             text = ", ".join(view.labels) if view.labels else _plain(value)
             return escape(text + (f" — {view.detail}" if view.detail else ""))
@@ -211,16 +217,38 @@ def settled_reply(t: Translator, flow: Flow, state: SessionState, step: Step) ->
 
 
 def review_reply(t: Translator, flow: Flow, session_id: int, review: Review) -> Reply:
-    lines = ["<b>" + t("Your answers") + "</b>"]
-    for number, view in enumerate(review.answers, start=1):
-        lines.append(f"{number}. {escape(view.question)}\n    → {answer_text(t, flow, view)}")
-    lines.append(t("Send them, or change an answer first."))
+    for most in _REVIEW_ANSWER_MAX:
+        text = _review_text(t, flow, review, most)
+        if len(text) <= _TEXT_LIMIT:  # markup included: Telegram counts less than this
+            break
 
     def button(label: str, action: SurveyAction, argument: str = "") -> Button:
         return Button(label, SurveyButton(session_id, review.revision, action, argument).encode())
 
     rows = ((button(t("Submit ✅"), "u"),), (button(t("Change an answer ✏️"), "e"),))
-    return Reply("\n\n".join(lines), rows)
+    return Reply(text, rows)
+
+
+def _review_text(t: Translator, flow: Flow, review: Review, most: int) -> str:
+    """The review with each answer cut to about `most` characters (before escaping, so the
+    HTML stays whole); the instruction always last."""
+    lines = ["<b>" + t("Your answers") + "</b>"]
+    for number, view in enumerate(review.answers, start=1):
+        shown = answer_text(t, flow, _shortened(view, most))
+        question = _short(view.question, max(most, 120))
+        lines.append(f"{number}. {escape(question)}\n    → {shown}")
+    lines.append(t("Send them, or change an answer first."))
+    return "\n\n".join(lines)
+
+
+def _shortened(view: AnswerView, most: int) -> AnswerView:
+    value = view.value
+    if isinstance(value, str):
+        value = _short(value, most)
+    elif isinstance(value, list) and view.kind == "collect":  # up to 10 items each
+        value = [_short(item, max(most // 2, 20)) for item in value]
+    detail = _short(view.detail, most) if view.detail else view.detail
+    return replace(view, value=value, detail=detail)
 
 
 def edit_picker(t: Translator, session_id: int, review: Review) -> tuple[tuple[Button, ...], ...]:
@@ -280,8 +308,9 @@ def say_text(t: Translator, say: Say) -> str:
             )
         case "give_other_detail":
             return t(
-                "You chose “{option}”: please type a few words to say what.",
+                "You chose “{option}”: please type a few words to say what (at most {max} characters).",
                 option=escape(str(p["option"])),
+                max=p["max"],
             )
         case "items_needed":
             return t.plural(
