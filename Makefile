@@ -24,7 +24,7 @@ CATALOG_DIR := bot/locale
 MO_FILES := $(foreach l,$(LOCALES),$(CATALOG_DIR)/$(l)/LC_MESSAGES/bilan.mo)
 
 extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k t -k plural:1,2 --no-location --omit-header -o $(CATALOG_DIR)/bilan.pot bot
+	$(BIN)/pybabel extract -F babel.cfg -k t -k plural:1,2 --no-location --omit-header -o $(CATALOG_DIR)/bilan.pot bot console
 	for l in $(LOCALES); do $(BIN)/pybabel update --no-fuzzy-matching --ignore-pot-creation-date -D bilan -i $(CATALOG_DIR)/bilan.pot -d $(CATALOG_DIR) -l $$l; done
 
 $(CATALOG_DIR)/%/LC_MESSAGES/bilan.mo: $(CATALOG_DIR)/%/LC_MESSAGES/bilan.po $(STAMP)

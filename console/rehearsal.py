@@ -42,58 +42,6 @@ COMMANDS: Mapping[SurveyAction, str] = {
     "u": "/submit",
 }
 
-# The rehearsal's own words. Not in the bot's catalogs: `make extract` and the catalog tests read
-# `bot/` only, and these are words of the terminal, never sent by the bot.
-WORDS: Mapping[str, Mapping[Language, str]] = {
-    "keys": {
-        "fr": "Répétition : rien n'est enregistré. Pour appuyer sur un bouton, tapez sa touche"
-        " entre crochets : une lettre pour une option, le nombre lui-même sur une échelle, ou une"
-        " commande comme /back ou /skip. Tout le reste est envoyé comme réponse. /quit arrête.",
-        "en": "Rehearsal: nothing is stored. To press a button, type its key in brackets: a"
-        " letter for an option, the number itself on a scale, or a command such as /back or"
-        " /skip. Anything else is sent as your answer. /quit stops.",
-        "nl": "Repetitie: er wordt niets opgeslagen. Om op een knop te drukken, typt u de toets"
-        " tussen haakjes: een letter voor een optie, het getal zelf op een schaal, of een"
-        " commando zoals /back of /skip. Al het andere wordt verstuurd als uw antwoord. /quit"
-        " stopt.",
-    },
-    "end": {
-        "fr": "Fin de la répétition : ce n'était qu'une répétition, rien n'a été enregistré.",
-        "en": "End of the rehearsal: this was only a rehearsal, nothing was stored.",
-        "nl": "Einde van de repetitie: dit was maar een repetitie, er is niets opgeslagen.",
-    },
-    "answers": {
-        "fr": "Les réponses de cette répétition :",
-        "en": "The answers of this rehearsal:",
-        "nl": "De antwoorden van deze repetitie:",
-    },
-    "stopped": {
-        "fr": "Répétition arrêtée : rien n'a été enregistré.",
-        "en": "Rehearsal stopped: nothing was stored.",
-        "nl": "Repetitie gestopt: er is niets opgeslagen.",
-    },
-    "use_keys": {
-        "fr": "Veuillez répondre avec une des touches entre crochets : {keys}.",
-        "en": "Please answer with one of the keys in brackets: {keys}.",
-        "nl": "Antwoord met een van de toetsen tussen haakjes: {keys}.",
-    },
-    "unknown_key": {
-        "fr": "{command} n'est pas une touche ici. Touches : {keys}.",
-        "en": "{command} is not a key here. Keys: {keys}.",
-        "nl": "{command} is hier geen toets. Toetsen: {keys}.",
-    },
-    "no_keys": {
-        "fr": "{command} n'est pas une touche ici : tapez votre réponse.",
-        "en": "{command} is not a key here: type your answer.",
-        "nl": "{command} is hier geen toets: typ uw antwoord.",
-    },
-}
-
-
-def words(lang: Language, key: str, **params: str) -> str:
-    """One of the rehearsal's own texts (`WORDS`) in `lang`."""
-    return WORDS[key][lang].format(**params)
-
 
 @dataclass
 class Screen:
@@ -112,7 +60,13 @@ def rehearse(path: str, language: str | None, given: TextIO, out: TextIO) -> int
     lang: Language = language or flow.default_language  # type: ignore[assignment]  # argparse choices
     state = SessionState.new(flow.id, flow.version, lang)
     print(f"— {flow.title.resolve(lang, flow.default_language)} —", file=out)
-    print(words(lang, "keys"), file=out)
+    t = translator(lang)
+    print(
+        t(
+            "Rehearsal: nothing is stored. To press a button, type its key in brackets: a letter for an option, the number itself on a scale, or a command such as /back or /skip. Anything else is sent as your answer. /quit stops."
+        ),
+        file=out,
+    )
     screen = Screen({})
     event: Event | None = Started(at=_now())
     while event is not None:
@@ -122,7 +76,7 @@ def rehearse(path: str, language: str | None, given: TextIO, out: TextIO) -> int
         if state.is_finished:
             return 0
         event = _next_event(flow, state, screen, given, out)
-    print("\n" + words(lang, "stopped"), file=out)
+    print("\n" + t("Rehearsal stopped: nothing was stored."), file=out)
     return 0
 
 
@@ -141,7 +95,11 @@ def _show(
             case Finish():
                 _print_end(t, flow, effect.answers, out)
             case Say(key="use_buttons"):
-                print("\n" + words(lang, "use_keys", keys=_listed(screen.keys)), file=out)
+                keys = _listed(screen.keys)
+                print(
+                    "\n" + t("Please answer with one of the keys in brackets: {keys}.", keys=keys),
+                    file=out,
+                )
             case Say():
                 _print(Reply(say_text(t, effect)), None, out)
             case Stale():
@@ -151,11 +109,13 @@ def _show(
 def _print_end(t: Translator, flow: Flow, answers: Sequence[AnswerView], out: TextIO) -> None:
     """The end of a rehearsal: what was answered, and that none of it was stored."""
     if answers and not flow.review:  # with a review, the answers were just shown
-        lines = [words(t.language, "answers")]
+        lines = [t("The answers of this rehearsal:")]
         for number, view in enumerate(answers, start=1):
             lines.append(f"{number}. {view.question}\n    → {answer_text(t, flow, view)}")
         _print(Reply("\n\n".join(lines)), None, out)
-    print("\n" + words(t.language, "end"), file=out)
+    print(
+        "\n" + t("End of the rehearsal: this was only a rehearsal, nothing was stored."), file=out
+    )
 
 
 def _print(reply: Reply, kind: StepKind | None, out: TextIO) -> dict[str, SurveyButton]:
@@ -209,7 +169,7 @@ def _letters() -> Iterator[str]:
 def _next_event(
     flow: Flow, state: SessionState, screen: Screen, given: TextIO, out: TextIO
 ) -> Event | None:
-    lang = state.language
+    t = translator(state.language)
     while True:
         print("> ", end="", file=out, flush=True)
         line = given.readline()
@@ -220,8 +180,12 @@ def _next_event(
         keys = {k: b for k, b in screen.keys.items() if state.phase != "detail" or k[0] == "/"}
         chosen = keys.get(text.casefold())
         if chosen is None and text.startswith("/"):
-            reason = "unknown_key" if keys else "no_keys"
-            print("\n" + words(lang, reason, command=text, keys=_listed(keys)), file=out)
+            unknown = (
+                t("{command} is not a key here. Keys: {keys}.", command=text, keys=_listed(keys))
+                if keys
+                else t("{command} is not a key here: type your answer.", command=text)
+            )
+            print("\n" + unknown, file=out)
             continue
         if chosen is None:
             return TextReceived(line.rstrip("\n"), _now())

@@ -77,8 +77,13 @@ def shown(message: Message) -> str:
 
 
 def code_ids() -> set[MessageId]:
-    found = extract_from_dir(BOT_DIR, method_map=[("**.py", "python")], keywords=KEYWORDS)
-    return {message for _, _, message, _, _ in found}
+    return {
+        message
+        for folder in (BOT_DIR, BOT_DIR.parent / "console")
+        for _, _, message, _, _ in extract_from_dir(
+            folder, method_map=[("**.py", "python")], keywords=KEYWORDS
+        )
+    }
 
 
 def ids(catalog: Catalog) -> set[MessageId]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import translator
-from console.rehearsal import WORDS, rehearse
+from console.rehearsal import rehearse
 from flows.schema import LANGUAGES, Language
 
 SATISFACTION = Path(__file__).resolve().parents[2] / "flows" / "library" / "satisfaction.yaml"
@@ -192,14 +192,3 @@ def test_quitting_midway_says_nothing_was_stored() -> None:
     code, output = run(SATISFACTION, ("9",))  # end of input
     assert code == 0
     assert "Rehearsal stopped: nothing was stored." in output
-
-
-def test_the_rehearsal_words_are_in_every_language_with_the_same_commands() -> None:
-    # Like the catalog tests, for the words the catalogs do not hold (`make extract` reads bot/).
-    command, field = re.compile(r"/[a-z]+\b"), re.compile(r"\{(\w+)\}")
-    for key, texts in WORDS.items():
-        assert set(texts) == set(LANGUAGES), key
-        english = texts["en"]
-        for text in texts.values():
-            assert set(command.findall(text)) == set(command.findall(english)), (key, text)
-            assert set(field.findall(text)) == set(field.findall(english)), (key, text)
