@@ -17,9 +17,7 @@ from babel.dates import format_date
 from bot.callbacks import SurveyAction, SurveyButton
 from bot.i18n import Translator
 from flows.effects import AnswerValue, AnswerView, Ask, Finish, Review, Say
-from flows.schema import Flow, NumberStep, Step
-from flows.state import SessionState
-from flows.views import answer_view
+from flows.schema import Flow, NumberStep
 
 # Telegram shows about 8 buttons across on a phone; scales and NPS rows are split to stay legible.
 _ROW_WIDTH = 6
@@ -209,11 +207,6 @@ def _num(value: float) -> str:
 def answered_reply(t: Translator, flow: Flow, view: AnswerView) -> Reply:
     """What a question's message becomes once answered: the question and the answer, no buttons."""
     return Reply(f"{escape(view.question)}\n<b>→ {answer_text(t, flow, view)}</b>")
-
-
-def settled_reply(t: Translator, flow: Flow, state: SessionState, step: Step) -> Reply:
-    """`answered_reply` of the step's answer in `state`."""
-    return answered_reply(t, flow, answer_view(flow, state, step))
 
 
 def review_reply(t: Translator, flow: Flow, session_id: int, review: Review) -> Reply:

@@ -11,18 +11,29 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import assert_never
 
 from telegram import Bot
 
 from bot import telegram_io
 from bot.i18n import Translator, translator
-from bot.render import Reply, ask_reply, finish_text, review_reply, say_text, settled_reply
+from bot.render import Reply, answered_reply, ask_reply, finish_text, review_reply, say_text
 from bot.services import Services
-from flows.effects import Ask, Effect, Finish, RecordAnswer, RetractAnswer, Review, Say, Stale
+from flows.effects import (
+    AnswerView,
+    Ask,
+    Effect,
+    Finish,
+    RecordAnswer,
+    RetractAnswer,
+    Review,
+    Say,
+    Settle,
+    Stale,
+)
 from flows.engine import Outcome, step
 from flows.events import Event, Started, TimedOut
 from flows.schema import Flow
-from flows.state import SessionState
 from flows.views import summary
 from storage.models import (
     AnswerWrite,
@@ -88,7 +99,7 @@ async def drive(
     ):
         log.info("update %s was handled before: nothing changes", update_id)
         return Shown(duplicate=True)
-    presenter = Presenter(services, bot, flow, session, before, outcome, via_button, on_screen)
+    presenter = Presenter(services, bot, flow, session, outcome, via_button, on_screen)
     return await presenter.run()
 
 
@@ -146,7 +157,6 @@ class Presenter:
     bot: Bot
     flow: Flow
     session: Session
-    before: SessionState
     outcome: Outcome
     via_button: bool
     on_screen: int | None = None
@@ -162,13 +172,7 @@ class Presenter:
 
     async def run(self) -> Shown:
         prompt = self.on_screen if self.on_screen is not None else self.session.prompt_message_id
-        settled = False
         for effect in self.outcome.effects:
-            if type(effect) in _STORED_ONLY:  # nearly every step has one: no call for it
-                continue
-            if not settled and prompt is not None and _moves_on(effect):
-                await self._settle(prompt)
-                settled = True
             prompt = await self._show(effect, prompt)
         if prompt != self.session.prompt_message_id:
             # Which message to edit when the next answer is typed (a tap names its own).
@@ -176,26 +180,36 @@ class Presenter:
         return self.shown
 
     async def _show(self, effect: Effect, prompt: int | None) -> int | None:
+        """Carry out one effect; returns the message that shows the question from now on."""
+        t, chat = self.t, self.chat_id
         match effect:
+            case RecordAnswer() | RetractAnswer():
+                pass  # the commit carried them out
+            case Settle(answer=None) if prompt is not None:
+                await telegram_io.edit_buttons(self.bot, chat, prompt, None)
+            case Settle(answer=AnswerView() as answer) if prompt is not None:
+                await telegram_io.edit(self.bot, chat, prompt, answered_reply(t, self.flow, answer))
+            case Settle():
+                pass  # nothing on screen to settle
             case Ask(refresh=True):
                 if prompt is not None:
-                    reply = ask_reply(self.t, self.flow, self.session.id, effect)
-                    await telegram_io.edit_buttons(self.bot, self.chat_id, prompt, reply)
-                return prompt
-            case Ask(progress=None):
-                await self._send(ask_reply(self.t, self.flow, self.session.id, effect))
-                return prompt
+                    reply = ask_reply(t, self.flow, self.session.id, effect)
+                    await telegram_io.edit_buttons(self.bot, chat, prompt, reply)
+            case Ask(progress=None):  # a note: the question that follows is the prompt
+                await self._send(ask_reply(t, self.flow, self.session.id, effect))
             case Ask():
-                return await self._send(ask_reply(self.t, self.flow, self.session.id, effect))
+                return await self._send(ask_reply(t, self.flow, self.session.id, effect))
             case Review():
-                return await self._send(review_reply(self.t, self.flow, self.session.id, effect))
+                return await self._send(review_reply(t, self.flow, self.session.id, effect))
             case Finish():
-                await self._send(Reply(finish_text(self.t, effect)))
+                await self._send(Reply(finish_text(t, effect)))
                 return None
             case Say():
                 await self._say(effect)
             case Stale():
-                self.shown.toast = self.t("This question is no longer current.")
+                self.shown.toast = t("This question is no longer current.")
+            case _:
+                assert_never(effect)
         return prompt
 
     async def _say(self, say: Say) -> None:
@@ -209,22 +223,6 @@ class Presenter:
         else:
             await self._send(Reply(text))
 
-    async def _settle(self, prompt: int) -> None:
-        """The question on screen is done with: show its answer and take its buttons away."""
-        cursor = self.before.cursor
-        state = self.outcome.state
-        if self.before.phase in ("asking", "detail") and cursor is not None:
-            answered = cursor in state.answers and any(
-                isinstance(e, RecordAnswer) and e.step == cursor for e in self.outcome.effects
-            )
-            skipped = cursor in state.skipped and cursor not in self.before.skipped
-            answered_step = self.flow.step_by_id(cursor)
-            if (answered or skipped) and answered_step.kind != "collect":
-                reply = settled_reply(self.t, self.flow, state, answered_step)
-                await telegram_io.edit(self.bot, self.chat_id, prompt, reply)
-                return
-        await telegram_io.edit_buttons(self.bot, self.chat_id, prompt, None)
-
     async def _send(self, reply: Reply) -> int | None:
         try:
             message = await telegram_io.send(self.bot, self.chat_id, reply)
@@ -237,15 +235,6 @@ class Presenter:
             return None
         self.shown.sent.append(message.message_id)
         return message.message_id
-
-
-# Effects the commit has carried out: there is nothing to show for them.
-_STORED_ONLY = frozenset({RecordAnswer, RetractAnswer})
-
-
-def _moves_on(effect: Effect) -> bool:
-    """Does this effect replace the question on screen (rather than comment on it)?"""
-    return isinstance(effect, Review | Finish) or (isinstance(effect, Ask) and not effect.refresh)
 
 
 async def close_round(

@@ -128,8 +128,17 @@ class Finish:
 
 
 @dataclass(frozen=True, slots=True)
+class Settle:
+    """The question or review on screen is done with: take its buttons away, and where it was
+    just answered or skipped, show it with that answer (`answer`). Comes right before the effect
+    that replaces it (an `Ask`, a `Review` or a `Finish`)."""
+
+    answer: AnswerView | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Stale:
     """A button of an older question was tapped: a short toast, nothing changes."""
 
 
-Effect = Ask | Say | RecordAnswer | RetractAnswer | Review | Finish | Stale
+Effect = Ask | Say | RecordAnswer | RetractAnswer | Settle | Review | Finish | Stale

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 
 from flows.effects import (
     AnswerValue,
+    AnswerView,
+    Ask,
     Effect,
     Finish,
     FinishOutcome,
@@ -20,6 +22,7 @@ from flows.effects import (
     RetractAnswer,
     Review,
     Say,
+    Settle,
     Stale,
 )
 from flows.errors import FlowError
@@ -43,7 +46,7 @@ from flows.inputs import DETAIL_MAX_LENGTH, free_text, parse_typed
 from flows.path import answered_path, next_step, previous_step, steps_off_path
 from flows.schema import LIST_STEPS, ChoiceStep, CollectStep, Flow, MultiStep, Step, StepId
 from flows.state import Answer, SessionState
-from flows.views import ask, option_map, options_of, summary
+from flows.views import answer_view, ask, option_map, options_of, summary
 
 ButtonEvent = (
     OptionPicked
@@ -75,6 +78,10 @@ def step(flow: Flow, state: SessionState, event: Event) -> Outcome:
         EngineError: the state does not belong to this flow (another flow, or a cursor on a step
             that the flow no longer has).
     """
+    return _settled(flow, state, _step(flow, state, event))
+
+
+def _step(flow: Flow, state: SessionState, event: Event) -> Outcome:
     cursor = state.cursor
     if state.flow_id != flow.id or (cursor is not None and cursor not in flow.positions):
         raise _foreign(flow, state, event)
@@ -99,6 +106,36 @@ def step(flow: Flow, state: SessionState, event: Event) -> Outcome:
     if state.phase == "detail":
         return _in_detail(flow, state, current, event)
     return _asking(flow, state, current, event)
+
+
+def _settled(flow: Flow, before: SessionState, outcome: Outcome) -> Outcome:
+    """`outcome` with a `Settle` before the effect that replaces what was on screen, if anything
+    was: the shell then never compares states to know what became of the question."""
+    if before.phase not in ("asking", "detail", "review"):
+        return outcome
+    effects = outcome.effects
+    at = next((i for i, e in enumerate(effects) if _replaces_the_screen(e)), None)
+    if at is None:
+        return outcome
+    settle = Settle(_answered(flow, before, outcome))
+    return Outcome(outcome.state, (*effects[:at], settle, *effects[at:]))
+
+
+def _replaces_the_screen(effect: Effect) -> bool:
+    return isinstance(effect, Review | Finish) or (isinstance(effect, Ask) and not effect.refresh)
+
+
+def _answered(flow: Flow, before: SessionState, outcome: Outcome) -> AnswerView | None:
+    """The question on screen with its answer, when this step answered or skipped it."""
+    cursor, after = before.cursor, outcome.state
+    if before.phase == "review" or cursor is None:
+        return None
+    recorded = any(isinstance(e, RecordAnswer) and e.step == cursor for e in outcome.effects)
+    skipped = cursor in after.skipped and cursor not in before.skipped
+    step = flow.step_by_id(cursor)
+    if step.kind == "collect" or not ((recorded and cursor in after.answers) or skipped):
+        return None  # a collect's items were acknowledged one by one as they came
+    return answer_view(flow, after, step)
 
 
 def _foreign(flow: Flow, state: SessionState, event: Event) -> EngineError:

@@ -15,6 +15,7 @@ from flows.effects import (
     RetractAnswer,
     Review,
     Say,
+    Settle,
     Stale,
 )
 from flows.engine import EngineError, step
@@ -398,7 +399,8 @@ def test_engine_case(case: Case) -> None:
     driver = Driver.start(case.flow)
     for number, (send, expected) in enumerate(case.script):
         effects = driver.send(send(driver.revision))
-        assert [brief(e) for e in effects] == expected, f"event #{number} of {case.name!r}"
+        shown = [brief(e) for e in effects if not isinstance(e, Settle)]  # see test_settle_*
+        assert shown == expected, f"event #{number} of {case.name!r}"
 
 
 def test_ask_carries_what_a_ui_needs() -> None:
@@ -423,7 +425,7 @@ def test_progress_counts_only_the_path_taken() -> None:
     assert isinstance(first, Ask)
     assert first.progress is not None
     assert (first.progress.position, first.progress.total) == (1, 3)  # one branch or the other
-    _, second = driver.send(OptionPicked("yes", driver.revision, AT))
+    _, _, second = driver.send(OptionPicked("yes", driver.revision, AT))
     assert isinstance(second, Ask)
     assert second.progress is not None
     assert (second.progress.position, second.progress.total) == (2, 3)
@@ -433,7 +435,8 @@ def test_going_back_shows_the_earlier_answer() -> None:
     driver = Driver.start(BRANCHING)
     driver.send(Started(AT))
     driver.send(OptionPicked("yes", driver.revision, AT))
-    (back,) = driver.send(WentBack(driver.revision, AT))
+    settle, back = driver.send(WentBack(driver.revision, AT))
+    assert settle == Settle()  # the question on screen only loses its buttons
     assert isinstance(back, Ask)
     assert back.current == "yes"
     assert back.can_keep
@@ -472,10 +475,46 @@ def test_finish_summary_lists_answers_and_skips() -> None:
     driver.send(OptionPicked("no", driver.revision, AT))
     driver.send(Skipped(driver.revision, AT))
     driver.send(OptionPicked("4", driver.revision, AT))
-    (finish,) = driver.send(Submitted(driver.revision, AT))
+    _, finish = driver.send(Submitted(driver.revision, AT))
     assert isinstance(finish, Finish)
     assert [(a.step, a.value) for a in finish.answers] == [
         ("again", "no"),
         ("why", None),
         ("end", 4),
     ]
+
+
+# ---- what becomes of the question on screen ------------------------------------------------------
+
+
+def test_settle_shows_the_answer_given_before_the_next_question() -> None:
+    driver = Driver.start(BRANCHING)
+    driver.send(Started(AT))
+    record, settle, ask = driver.send(OptionPicked("yes", driver.revision, AT))
+    assert isinstance(record, RecordAnswer)
+    assert isinstance(settle, Settle)
+    assert settle.answer is not None
+    assert (settle.answer.step, settle.answer.value) == (record.step, "yes")
+    assert isinstance(ask, Ask)
+
+
+def test_settle_shows_a_skip_and_nothing_for_a_reprompt_or_a_first_question() -> None:
+    flow = make_flow(q("a", "text", required=False), q("b", "yes_no"))
+    driver = Driver.start(flow)
+    assert not any(isinstance(e, Settle) for e in driver.send(Started(AT)))
+    assert not any(isinstance(e, Settle) for e in driver.send(TextReceived(" ", AT)))
+    settle, _ = driver.send(Skipped(driver.revision, AT))
+    assert isinstance(settle, Settle)
+    assert settle.answer is not None
+    assert (settle.answer.step, settle.answer.value) == ("a", None)
+
+
+def test_a_review_left_is_settled_without_an_answer() -> None:
+    flow = make_flow(q("a", "yes_no"))
+    driver = Driver.start(flow)
+    driver.send(Started(AT))
+    driver.send(OptionPicked("no", driver.revision, AT))
+    assert driver.state.phase == "review"
+    settle, finish = driver.send(Submitted(driver.revision, AT))
+    assert settle == Settle()
+    assert isinstance(finish, Finish)
