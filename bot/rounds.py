@@ -324,26 +324,26 @@ async def _send_status(
     if not rounds:
         await _say(bot, chat_id, t("No questionnaire is open in this cohort. Open one with /open."))
         return
+    names = await services.repo.member_names(CohortId(cohort_id)) if with_names else None
     blocks = []
     for found in rounds:
         status = await services.repo.round_status(found.id)
-        names = await services.repo.member_names(CohortId(cohort_id)) if with_names else None
-        blocks.append(
-            "\n".join(
-                [
-                    "<b>"
-                    + escape(round_title(services, t, found))
-                    + "</b> "
-                    + t("(round {number})", number=found.id),
-                    t("✅ Finished: {count}", count=len(status.finished))
-                    + _list(names, status.finished),
-                    t("⏳ In progress: {count}", count=len(status.active))
-                    + _list(names, status.active),
-                    t("💤 Not started: {count}", count=len(status.not_started))
-                    + _list(names, status.not_started),
-                ]
-            )
-        )
+        # Finished means sent, as /close counts: whoever left half-way has not answered.
+        # `finished` also holds those who stopped (cancelled, or timed out at a deadline).
+        left = tuple(u for u in status.finished if u not in status.submitted)
+        lines = [
+            "<b>"
+            + escape(round_title(services, t, found))
+            + "</b> "
+            + t("(round {number})", number=found.id),
+            t("✅ Finished: {count}", count=len(status.submitted)) + _list(names, status.submitted),
+            t("⏳ In progress: {count}", count=len(status.active)) + _list(names, status.active),
+            t("💤 Not started: {count}", count=len(status.not_started))
+            + _list(names, status.not_started),
+        ]
+        if left:
+            lines.append(t("🚪 Left: {count}", count=len(left)) + _list(names, left))
+        blocks.append("\n".join(lines))
     await _say(bot, chat_id, "\n\n".join(blocks))
 
 
