@@ -58,13 +58,7 @@ async def _cohort_for(
         return cohort.id
     mine = await facilitated_cohorts(services, user.id)
     if not mine:
-        await _say(
-            bot,
-            chat_id,
-            t(
-                "You do not facilitate any cohort yet. Create one with /newcohort followed by its name."
-            ),
-        )
+        await _say(bot, chat_id, await _not_facilitator(services, t, user.id, action))
         return None
     if len(mine) == 1:
         return mine[0]
@@ -75,6 +69,22 @@ async def _cohort_for(
             rows.append((_menu(cohort.name, action, f"c{cohort_id}"),))
     await _say(bot, chat_id, t("Which cohort?"), *rows)
     return None
+
+
+async def _not_facilitator(services: Services, t: Translator, user_id: int, action: str) -> str:
+    """Why a facilitator command does nothing for this person: a participant is told who can do
+    it (they would not create a cohort to close a questionnaire); a newcomer, how to start one."""
+    if not await services.repo.memberships_of(UserId(user_id)):
+        return t(
+            "You do not facilitate any cohort yet. Create one with /newcohort followed by its name."
+        )
+    if action == "open":
+        return t(
+            "Only the facilitators of your cohort open questionnaires. I will write to you when one opens."
+        )
+    if action == "status":
+        return t("Only the facilitators of your cohort see who has answered.")
+    return t("Only the facilitators of your cohort close questionnaires.")
 
 
 async def _command(
