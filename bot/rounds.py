@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from html import escape
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, Update, User
 
@@ -18,6 +18,7 @@ from bot import telegram_io
 from bot.answering import round_title
 from bot.callbacks import DEADLINE_CHOICES, MenuButton
 from bot.conversation import Context, Tap, language_for, stale, t_for
+from bot.deadlines import cohort_timezone, deadline_in, deadline_text, zone_name
 from bot.i18n import Translator, translator
 from bot.policy import Action, authorize, facilitated_cohorts
 from bot.render import Button, Reply
@@ -169,18 +170,31 @@ async def open_step(tap: Tap) -> str | None:
     elif not choice.confirmed:
         title = _flow_title(tap.services, t, choice.flow)
         confirm = _menu(t("Open it ✅"), "open", f"{base}:f{choice.flow}:d{choice.days}:!")
+        question = t(
+            "Open “{title}” for the cohort now? Every participant gets a private message.",
+            title=escape(title),
+        )
+        closing = await _closing_line(tap.services, t, cohort_id, choice.days)
         await _edit_menu(
-            tap,
-            t(
-                "Open “{title}” for the cohort now? Every participant gets a private message.",
-                title=escape(title),
-            ),
-            [(confirm,), (_menu(t("Cancel"), "drop"),)],
+            tap, question + "\n" + closing, [(confirm,), (_menu(t("Cancel"), "drop"),)]
         )
     else:
         await _edit_menu(tap, t("Opening…"), [])
         await open_round(tap, cohort_id, choice.flow, choice.days)
     return None
+
+
+async def _closing_line(services: Services, t: Translator, cohort_id: int, days: int) -> str:
+    """When the round about to open will close, as the confirmation says it."""
+    if not days:
+        return t("No deadline: it stays open until you close it with /close.")
+    zone = cohort_timezone(services, await services.repo.get_cohort(CohortId(cohort_id)))
+    deadline = deadline_in(days, services.clock(), zone)
+    return t(
+        "It closes on {when}, at the end of that day ({zone}).",
+        when=deadline_text(t, deadline, zone),
+        zone=zone_name(t, zone),
+    )
 
 
 def _flow_title(services: Services, t: Translator, flow_id: str) -> str:
@@ -213,7 +227,8 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
             tap, t("“{title}” is already open in this cohort. /close closes it.", title=title), []
         )
         return
-    deadline = now + timedelta(days=days) if days else None
+    zone = cohort_timezone(services, await services.repo.get_cohort(CohortId(cohort_id)))
+    deadline = deadline_in(days, now, zone) if days else None
     opened = await services.repo.open_round(
         CohortId(cohort_id),
         flow.id,
@@ -230,7 +245,7 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
         {"round": opened.id, "flow": flow.id, "days": days},
         now,
     )
-    unreachable = await _invite_participants(services, bot, opened)
+    unreachable = await _invite_participants(services, bot, opened, zone)
     await _announce_in_groups(services, bot, opened, await t_for(services, tap.user))
     t = await t_for(services, tap.user)
     lines = [
@@ -240,6 +255,8 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
             round=opened.id,
         )
     ]
+    if deadline is not None:
+        lines.append(t("It closes on {when}.", when=deadline_text(t, deadline, zone)))
     if unreachable:
         names = ", ".join(escape(name) for name in unreachable)
         lines.append(
@@ -251,7 +268,9 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
     await _edit_menu(tap, "\n".join(lines), [])  # the wizard's message becomes the result
 
 
-async def _invite_participants(services: Services, bot: Bot, opened: Round) -> list[str]:
+async def _invite_participants(
+    services: Services, bot: Bot, opened: Round, zone: ZoneInfo
+) -> list[str]:
     """A private message with a Start button to every participant; the names of those unreachable."""
     unreachable = []
     for member in await services.repo.members_of(opened.cohort_id, "participant"):
@@ -263,7 +282,7 @@ async def _invite_participants(services: Services, bot: Bot, opened: Round) -> l
         )
         if opened.deadline is not None:
             text += "\n" + t(
-                "Please answer before {date}.", date=opened.deadline.strftime("%d/%m/%Y")
+                "Please answer before {date}.", date=deadline_text(t, opened.deadline, zone)
             )
         name = person.display_name if person else str(member.user_id)
         if person is not None and not person.reachable:
@@ -335,6 +354,7 @@ async def _send_status(
         await _say(bot, chat_id, t("No questionnaire is open in this cohort. Open one with /open."))
         return
     names = await services.repo.member_names(CohortId(cohort_id)) if with_names else None
+    zone = cohort_timezone(services, await services.repo.get_cohort(CohortId(cohort_id)))
     blocks = []
     for found in rounds:
         status = await services.repo.round_status(found.id)
@@ -353,6 +373,8 @@ async def _send_status(
         ]
         if left:
             lines.append(t("🚪 Left: {count}", count=len(left)) + _list(names, left))
+        if found.deadline is not None:
+            lines.append(t("⏰ Closes on {when}", when=deadline_text(t, found.deadline, zone)))
         blocks.append("\n".join(lines))
     await _say(bot, chat_id, "\n\n".join(blocks))
 

@@ -3,18 +3,23 @@ edits that change nothing. End to end through the sandbox, with the real bot."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
+from bot.deadlines import deadline_in
 from bot.i18n import translator
-from storage.models import ChatId, UserId
-from tests.bot.conftest import BotWorld
+from bot.jobs.housekeeping import housekeep
+from storage.models import ChatId, CohortId, UserId
+from tests.bot.conftest import T0, BotWorld
 
-pytestmark = pytest.mark.e2e
 FATOU, ANA, BRAM, STRANGER = 101, 201, 202, 401
 GROUP = -1001
 en = translator("en")
 
 
+@pytest.mark.e2e
 async def test_status_does_not_count_a_participant_who_left_as_finished(world: BotWorld) -> None:
     client = world.client
     await client.create_user("Fatou", user_id=FATOU, language_code="en", started=True)
@@ -36,6 +41,7 @@ async def test_status_does_not_count_a_participant_who_left_as_finished(world: B
     assert en("💤 Not started: {count}", count=1) + " — Person 202" in status
 
 
+@pytest.mark.e2e
 async def test_a_participant_is_told_that_only_facilitators_open_follow_and_close(
     world: BotWorld,
 ) -> None:
@@ -60,6 +66,7 @@ async def test_a_participant_is_told_that_only_facilitators_open_follow_and_clos
     assert found.status == "open", "nothing changed"
 
 
+@pytest.mark.e2e
 async def test_a_group_member_who_never_joined_is_offered_to_join_then_answers(
     world: BotWorld,
 ) -> None:
@@ -96,3 +103,91 @@ async def test_a_group_member_who_never_joined_is_offered_to_join_then_answers(
         "This questionnaire is for the members of a cohort. Ask your facilitator for the invitation link."
     )
     assert not refusal.buttons
+
+
+async def cohort_of(world: BotWorld, people: dict[int, str]) -> CohortId:
+    """Fatou's cohort with `people` as participants (user id → language), straight in the database."""
+    repo, now = world.repo.repo, world.now()
+    for user_id, language in ((FATOU, "en"), *people.items()):
+        await repo.upsert_person(UserId(user_id), f"Person {user_id}", language, now)
+        await repo.set_reachable(UserId(user_id), True, now)  # as if they had opened the bot
+    cohort = await repo.create_cohort("Textile", "code1", UserId(FATOU), now)
+    for user_id in people:
+        await repo.add_member(cohort.id, UserId(user_id), "participant", now)
+    return cohort.id
+
+
+async def open_with_deadline(world: BotWorld, deadline_button: str) -> str:
+    """/open through the wizard; the confirmation's text, before Fatou confirms."""
+    await world.client.send_command(FATOU, "open")
+    menu = await world.last(FATOU)
+    await world.tap(FATOU, next(t for t in menu.button_texts if "atisfaction" in t))
+    await world.tap(FATOU, en(deadline_button))
+    confirmation = (await world.last(FATOU)).content
+    await world.tap(FATOU, en("Open it ✅"))
+    return confirmation
+
+
+@pytest.mark.e2e
+async def test_a_deadline_is_the_end_of_a_local_day_shown_with_weekday_and_time(
+    world: BotWorld,
+) -> None:
+    client = world.client
+    await client.create_user("Fatou", user_id=FATOU, language_code="en", started=True)
+    await client.create_user("Ana", user_id=ANA, language_code="fr", started=True)
+    await client.create_user("Bram", user_id=BRAM, language_code="nl", started=True)
+    cohort_id = await cohort_of(world, {ANA: "fr", BRAM: "nl"})
+    # Monday 23 November 2026, 09:00 UTC: 10:00 in Brussels.
+    confirmation = await open_with_deadline(world, "In 3 days")
+    closes = "Thursday, November 26 at 11:59\u202fPM"
+    assert f"It closes on {closes}, at the end of that day (Belgium Time)." in confirmation
+    assert f"It closes on {closes}." in (await world.last(FATOU)).content
+    (opened,) = await world.repo.repo.open_rounds_of_cohort(cohort_id)
+    assert opened.deadline == datetime(2026, 11, 26, 22, 59, tzinfo=UTC), "23:59 in Brussels"
+    assert (
+        "Merci de répondre avant le jeudi 26 novembre à 23:59." in (await world.last(ANA)).content
+    )
+    assert "Antwoord graag vóór donderdag 26 november om 23:59." in (await world.last(BRAM)).content
+    await client.send_command(FATOU, "status")
+    assert f"⏰ Closes on {closes}" in (await world.last(FATOU)).content
+
+    # Housekeeping runs every minute: the round is open a minute before, closed just after.
+    await client.send_command(BRAM, "start")
+    await world.tap(BRAM, "8")
+    assert world.app is not None
+    world.clock_offset = opened.deadline - T0 - timedelta(minutes=1)
+    await housekeep(world.repo, world.app.bot)
+    still = await world.repo.repo.get_round(opened.id)
+    assert still is not None
+    assert still.status == "open"
+    world.clock_offset = opened.deadline - T0 + timedelta(seconds=30)
+    await housekeep(world.repo, world.app.bot)
+    closed = await world.repo.repo.get_round(opened.id)
+    assert closed is not None
+    assert closed.status == "closed"
+    assert (await world.last(BRAM)).content == translator("nl")(
+        "This questionnaire is closed. The answers you gave are kept, thank you."
+    )
+
+
+@pytest.mark.e2e
+async def test_no_deadline_is_said_in_the_confirmation(world: BotWorld) -> None:
+    await world.client.create_user("Fatou", user_id=FATOU, language_code="en", started=True)
+    cohort_id = await cohort_of(world, {})
+    confirmation = await open_with_deadline(world, "No deadline")
+    assert en("No deadline: it stays open until you close it with /close.") in confirmation
+    (opened,) = await world.repo.repo.open_rounds_of_cohort(cohort_id)
+    assert opened.deadline is None
+
+
+@pytest.mark.parametrize(
+    ("now", "days", "closes"),
+    [
+        # 00:30 in Brussels is already the next local day.
+        (datetime(2026, 11, 23, 23, 30, tzinfo=UTC), 3, datetime(2026, 11, 27, 22, 59, tzinfo=UTC)),
+        # Across the change to summer time (28 March 2027), still 23:59 on the clock.
+        (datetime(2027, 3, 25, 10, 0, tzinfo=UTC), 7, datetime(2027, 4, 1, 21, 59, tzinfo=UTC)),
+    ],
+)
+def test_deadline_in_counts_local_days(now: datetime, days: int, closes: datetime) -> None:
+    assert deadline_in(days, now, ZoneInfo("Europe/Brussels")) == closes
