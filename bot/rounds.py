@@ -203,10 +203,12 @@ def _flow_title(services: Services, t: Translator, flow_id: str) -> str:
 
 
 async def _edit_menu(tap: Tap, text: str, rows: Sequence[tuple[Button, ...]]) -> None:
-    message = tap.query.message
-    if message is None:
+    message, reply = tap.query.message, Reply(text, tuple(rows))
+    # A second tap on a button already answered (a double tap, a slow client) finds its result
+    # on screen: editing it again would only be refused as "not modified".
+    if message is None or telegram_io.shows(message, reply):
         return
-    await telegram_io.edit(tap.bot, message.chat.id, message.message_id, Reply(text, tuple(rows)))
+    await telegram_io.edit(tap.bot, message.chat.id, message.message_id, reply)
 
 
 async def drop(tap: Tap) -> str | None:
