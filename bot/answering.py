@@ -6,18 +6,21 @@ Rule: a participant only ever answers a round of a cohort they belong to, while 
 
 from __future__ import annotations
 
+from html import escape
+
 from telegram import Bot, User
 
 from bot import telegram_io
 from bot.callbacks import MenuButton
 from bot.conversation import Tap, language_for, t_for
+from bot.deeplinks import join_payload
 from bot.i18n import Translator
-from bot.policy import Action, authorize
+from bot.policy import Action, authorize, is_group_member
 from bot.render import Button, Reply
 from bot.services import Services
 from bot.survey import begin, is_closed
 from flows.state import SessionState
-from storage.models import Round, RoundId, UserId
+from storage.models import CohortId, Round, RoundId, UserId
 
 
 def _menu(label: str, action: str, argument: str = "") -> Button:
@@ -39,13 +42,7 @@ async def start_round(
         return
     decision = await authorize(services, bot, t, user.id, found.cohort_id, Action.ANSWER)
     if not decision.allowed:
-        await _say(
-            bot,
-            user.id,
-            t(
-                "This questionnaire is for the members of a cohort. Ask your facilitator for the invitation link."
-            ),
-        )
+        await _refuse_stranger(services, bot, user, t, found)
         return
     session = await services.repo.session_of(found.id, UserId(user.id))
     if session is None:
@@ -62,6 +59,41 @@ async def start_round(
             found.id, UserId(user.id), state, found.flow_version, services.clock()
         )
     await begin(services, bot, session, update_id)
+
+
+async def _refuse_stranger(
+    services: Services, bot: Bot, user: User, t: Translator, found: Round
+) -> None:
+    """Not a member: someone from the cohort's group is offered to join at once; anyone else
+    (a forwarded or guessed link) must ask, since the join link is the cohort's only key."""
+    cohort = await services.repo.get_cohort(found.cohort_id)
+    if cohort is not None and await _is_in_cohort_group(services, bot, cohort.id, user.id):
+        link = f"https://t.me/{services.bot_username}?start={join_payload(cohort.invite_code)}"
+        name = escape(cohort.name)
+        await _say(
+            bot,
+            user.id,
+            t(
+                "This questionnaire is for the members of “{cohort}”. Join the cohort first: it takes a minute, and then the questionnaire starts.",
+                cohort=name,
+            ),
+            (Button(t("Join “{cohort}” ▶️", cohort=name), url=link),),
+        )
+        return
+    await _say(
+        bot,
+        user.id,
+        t(
+            "This questionnaire is for the members of a cohort. Ask your facilitator for the invitation link."
+        ),
+    )
+
+
+async def _is_in_cohort_group(services: Services, bot: Bot, cohort_id: int, user_id: int) -> bool:
+    for chat in await services.repo.chats_of_cohort(CohortId(cohort_id)):
+        if await is_group_member(bot, chat.chat_id, user_id):
+            return True
+    return False
 
 
 def _is_open(services: Services, found: Round) -> bool:
@@ -97,7 +129,7 @@ async def offer_open_rounds(
             bot,
             user.id,
             t(
-                "Hello! I run bilan workshops: questionnaires and SWOT for a group. To join your group, open the invitation link your facilitator gave you. To run a workshop yourself, send /newcohort followed by the name of your cohort. /help tells you more."
+                "Hello! I run review workshops: questionnaires and SWOT analyses for a group. To join your group, open the invitation link your facilitator gave you. To run a workshop yourself, send /newcohort followed by the name of your cohort. /help tells you more."
             ),
         )
 

@@ -161,7 +161,6 @@ async def telegram_name(tap: Tap) -> str | None:
     """`jname`: the Telegram name, taken as it is."""
     if not await _at_step(tap, "name"):
         return await stale(tap)
-    await tap.drop_buttons()
     await _name_given(tap.services, tap.bot, tap.user, tap.user.full_name[:NAME_MAX], tap.update_id)
     return None
 
@@ -204,7 +203,6 @@ async def no_organisation(tap: Tap) -> str | None:
     """`jorg`: no organisation given."""
     if not await _at_step(tap, "organisation"):
         return await stale(tap)
-    await tap.drop_buttons()
     await _organisation_given(tap.services, tap.bot, tap.user, "", tap.update_id)
     return None
 

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
-from telegram import Bot
+from telegram import Bot, ChatMemberRestricted
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
@@ -99,6 +99,21 @@ async def is_group_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
     except TelegramError:
         return False
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def is_group_member(bot: Bot, chat_id: int, user_id: int) -> bool:
+    """Is `user_id` in the group now (a restricted member still counts; one who left does not)?"""
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except TelegramError:
+        return False
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
+    return member.status in (
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+        ChatMemberStatus.OWNER,
+    )
 
 
 async def facilitated_cohorts(services: Services, user_id: int) -> list[CohortId]:

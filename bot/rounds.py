@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from html import escape
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, Update, User
 
@@ -18,6 +18,7 @@ from bot import telegram_io
 from bot.answering import round_title
 from bot.callbacks import DEADLINE_CHOICES, MenuButton
 from bot.conversation import Context, Tap, language_for, stale, t_for
+from bot.deadlines import cohort_timezone, deadline_in, deadline_text, zone_name
 from bot.i18n import Translator, translator
 from bot.policy import Action, authorize, facilitated_cohorts
 from bot.render import Button, Reply
@@ -58,13 +59,7 @@ async def _cohort_for(
         return cohort.id
     mine = await facilitated_cohorts(services, user.id)
     if not mine:
-        await _say(
-            bot,
-            chat_id,
-            t(
-                "You do not facilitate any cohort yet. Create one with /newcohort followed by its name."
-            ),
-        )
+        await _say(bot, chat_id, await _not_facilitator(services, t, user.id, action))
         return None
     if len(mine) == 1:
         return mine[0]
@@ -75,6 +70,22 @@ async def _cohort_for(
             rows.append((_menu(cohort.name, action, f"c{cohort_id}"),))
     await _say(bot, chat_id, t("Which cohort?"), *rows)
     return None
+
+
+async def _not_facilitator(services: Services, t: Translator, user_id: int, action: str) -> str:
+    """Why a facilitator command does nothing for this person: a participant is told who can do
+    it (they would not create a cohort to close a questionnaire); a newcomer, how to start one."""
+    if not await services.repo.memberships_of(UserId(user_id)):
+        return t(
+            "You do not facilitate any cohort yet. Create one with /newcohort followed by its name."
+        )
+    if action == "open":
+        return t(
+            "Only the facilitators of your cohort open questionnaires. I will write to you when one opens."
+        )
+    if action == "status":
+        return t("Only the facilitators of your cohort see who has answered.")
+    return t("Only the facilitators of your cohort close questionnaires.")
 
 
 async def _command(
@@ -134,7 +145,7 @@ async def _offer_flows(
         )
         for flow in services.flows
     ]
-    await _say(bot, chat_id, t("Which questionnaire do you want to open?"), *rows)
+    await _say(bot, chat_id, t("What do you want to open?"), *rows)
 
 
 async def open_step(tap: Tap) -> str | None:
@@ -159,18 +170,31 @@ async def open_step(tap: Tap) -> str | None:
     elif not choice.confirmed:
         title = _flow_title(tap.services, t, choice.flow)
         confirm = _menu(t("Open it ✅"), "open", f"{base}:f{choice.flow}:d{choice.days}:!")
+        question = t(
+            "Open “{title}” for the cohort now? Every participant gets a private message.",
+            title=escape(title),
+        )
+        closing = await _closing_line(tap.services, t, cohort_id, choice.days)
         await _edit_menu(
-            tap,
-            t(
-                "Open “{title}” for the cohort now? Every participant gets a private message.",
-                title=escape(title),
-            ),
-            [(confirm,), (_menu(t("Cancel"), "drop"),)],
+            tap, question + "\n" + closing, [(confirm,), (_menu(t("Cancel"), "drop"),)]
         )
     else:
         await _edit_menu(tap, t("Opening…"), [])
         await open_round(tap, cohort_id, choice.flow, choice.days)
     return None
+
+
+async def _closing_line(services: Services, t: Translator, cohort_id: int, days: int) -> str:
+    """When the round about to open will close, as the confirmation says it."""
+    if not days:
+        return t("No deadline: it stays open until you close it with /close.")
+    zone = cohort_timezone(services, await services.repo.get_cohort(CohortId(cohort_id)))
+    deadline = deadline_in(days, services.clock(), zone)
+    return t(
+        "It closes on {when}, at the end of that day ({zone}).",
+        when=deadline_text(t, deadline, zone),
+        zone=zone_name(t, zone),
+    )
 
 
 def _flow_title(services: Services, t: Translator, flow_id: str) -> str:
@@ -179,10 +203,12 @@ def _flow_title(services: Services, t: Translator, flow_id: str) -> str:
 
 
 async def _edit_menu(tap: Tap, text: str, rows: Sequence[tuple[Button, ...]]) -> None:
-    message = tap.query.message
-    if message is None:
+    message, reply = tap.query.message, Reply(text, tuple(rows))
+    # A second tap on a button already answered (a double tap, a slow client) finds its result
+    # on screen: editing it again would only be refused as "not modified".
+    if message is None or telegram_io.shows(message, reply):
         return
-    await telegram_io.edit(tap.bot, message.chat.id, message.message_id, Reply(text, tuple(rows)))
+    await telegram_io.edit(tap.bot, message.chat.id, message.message_id, reply)
 
 
 async def drop(tap: Tap) -> str | None:
@@ -203,7 +229,8 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
             tap, t("“{title}” is already open in this cohort. /close closes it.", title=title), []
         )
         return
-    deadline = now + timedelta(days=days) if days else None
+    zone = cohort_timezone(services, await services.repo.get_cohort(CohortId(cohort_id)))
+    deadline = deadline_in(days, now, zone) if days else None
     opened = await services.repo.open_round(
         CohortId(cohort_id),
         flow.id,
@@ -213,16 +240,12 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
         now,
         deadline=deadline,
     )
-    unreachable = await _invite_participants(services, bot, opened)
+    unreachable = await _invite_participants(services, bot, opened, zone)
     await _announce_in_groups(services, bot, opened, await t_for(services, tap.user))
     t = await t_for(services, tap.user)
-    lines = [
-        t(
-            "“{title}” is open (round {round}).",
-            title=escape(_flow_title(services, t, flow.id)),
-            round=opened.id,
-        )
-    ]
+    lines = [t("“{title}” is open.", title=escape(_flow_title(services, t, flow.id)))]
+    if deadline is not None:
+        lines.append(t("It closes on {when}.", when=deadline_text(t, deadline, zone)))
     if unreachable:
         names = ", ".join(escape(name) for name in unreachable)
         lines.append(
@@ -234,19 +257,21 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
     await _edit_menu(tap, "\n".join(lines), [])  # the wizard's message becomes the result
 
 
-async def _invite_participants(services: Services, bot: Bot, opened: Round) -> list[str]:
+async def _invite_participants(
+    services: Services, bot: Bot, opened: Round, zone: ZoneInfo
+) -> list[str]:
     """A private message with a Start button to every participant; the names of those unreachable."""
     unreachable = []
     for member in await services.repo.members_of(opened.cohort_id, "participant"):
         person = await services.repo.get_person(member.user_id)
         t = translator(language_for(services, person, None))
         text = t(
-            "📋 A questionnaire is open for you: “{title}”.",
+            "📋 “{title}” is open for you.",
             title=escape(round_title(services, t, opened)),
         )
         if opened.deadline is not None:
             text += "\n" + t(
-                "Please answer before {date}.", date=opened.deadline.strftime("%d/%m/%Y")
+                "Please answer before {date}.", date=deadline_text(t, opened.deadline, zone)
             )
         name = person.display_name if person else str(member.user_id)
         if person is not None and not person.reachable:
@@ -317,26 +342,25 @@ async def _send_status(
     if not rounds:
         await _say(bot, chat_id, t("No questionnaire is open in this cohort. Open one with /open."))
         return
+    names = await services.repo.member_names(CohortId(cohort_id)) if with_names else None
+    zone = cohort_timezone(services, await services.repo.get_cohort(CohortId(cohort_id)))
     blocks = []
     for found in rounds:
         status = await services.repo.round_status(found.id)
-        names = await services.repo.member_names(CohortId(cohort_id)) if with_names else None
-        blocks.append(
-            "\n".join(
-                [
-                    "<b>"
-                    + escape(round_title(services, t, found))
-                    + "</b> "
-                    + t("(round {number})", number=found.id),
-                    t("✅ Finished: {count}", count=len(status.submitted))
-                    + _list(names, status.submitted),
-                    t("⏳ In progress: {count}", count=len(status.active))
-                    + _list(names, status.active),
-                    t("💤 Not started: {count}", count=len(status.not_started))
-                    + _list(names, status.not_started),
-                ]
-            )
-        )
+        # Finished means sent, as /close counts: whoever left half-way has not answered.
+        left = status.stopped  # cancelled, or timed out at a deadline
+        lines = [
+            "<b>" + escape(round_title(services, t, found)) + "</b>",
+            t("✅ Finished: {count}", count=len(status.submitted)) + _list(names, status.submitted),
+            t("⏳ In progress: {count}", count=len(status.active)) + _list(names, status.active),
+            t("💤 Not started: {count}", count=len(status.not_started))
+            + _list(names, status.not_started),
+        ]
+        if left:
+            lines.append(t("🚪 Left: {count}", count=len(left)) + _list(names, left))
+        if found.deadline is not None:
+            lines.append(t("⏰ Closes on {when}", when=deadline_text(t, found.deadline, zone)))
+        blocks.append("\n".join(lines))
     await _say(bot, chat_id, "\n\n".join(blocks))
 
 
@@ -356,10 +380,8 @@ async def on_close(update: Update, context: Context) -> None:
     if not rounds:
         await _say(context.bot, chat_id, t("No questionnaire is open in this cohort."))
         return
-    rows = [
-        (_menu(round_title(services, t, r) + f" ({r.id})", "close", f"r{r.id}"),) for r in rounds
-    ]
-    await _say(context.bot, chat_id, t("Which questionnaire do you want to close?"), *rows)
+    rows = [(_menu(round_title(services, t, r), "close", f"r{r.id}"),) for r in rounds]
+    await _say(context.bot, chat_id, t("What do you want to close?"), *rows)
 
 
 async def close_step(tap: Tap) -> str | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.schema import Language
@@ -26,3 +27,15 @@ class Settings(BaseSettings):
     # Off only in tests that are not about rate limits: it adds about 20 ms per message.
     rate_limiter: bool = True
     flows_dir: Path | None = Field(default=None, description="extra flow files besides the library")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        # A typo must stop the bot at start, not close every round at a wrong hour.
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(
+                f"unknown time zone {name!r} (an IANA name: Europe/Brussels)"
+            ) from error
+        return name

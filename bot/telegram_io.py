@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import logging
 import re
+from html import unescape
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -75,6 +82,22 @@ def fit(text: str, limit: int = TEXT_LIMIT) -> str:
             open_tags.pop()
     closing_tags = "".join(f"</{tag}>" for tag in reversed(open_tags))
     return "".join(token for token, _ in kept) + "…" + closing_tags
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def shows(message: MaybeInaccessibleMessage, reply: Reply) -> bool:
+    """Does `message`, as an update just brought it, already show `reply`'s text and buttons?
+
+    Telegram refuses such an edit ("message is not modified"); only the caller holds the
+    message as it is on screen, so the caller asks before editing. Text is compared as
+    people read it: this bot never changes only the formatting of a message.
+    """
+    if not isinstance(message, Message) or message.text is None:
+        return False
+    text = unescape(_TAG.sub("", fit(reply.text)))
+    return message.text == text.strip() and message.reply_markup == markup(reply)
 
 
 async def send(bot: Bot, chat_id: int, reply: Reply) -> Message | None:

@@ -98,7 +98,9 @@ async def test_a_cohort_from_creation_to_closing(world: BotWorld) -> None:
     assert "Clara" in status
 
     await client.send_command(FATOU, "close")
-    await world.tap(FATOU, next(t for t in (await world.last(FATOU)).button_texts if "(1)" in t))
+    await world.tap(
+        FATOU, next(t for t in (await world.last(FATOU)).button_texts if "atisfaction" in t)
+    )
     await world.tap(FATOU, fr("Close it 🔒"))
     closed = await world.repo.repo.get_round(RoundId(1))
     assert closed is not None
@@ -194,12 +196,13 @@ async def test_authorization_matrix_refuses_everyone_but_the_facilitator(world: 
             )
             answer = await client.wait_for_answer(query)
             assert (answer.text or "").startswith("Sorry"), (role, answer)
-    for user_id in (ANA, STRANGER):  # in private, they have no cohort of their own to act on
-        for command in ("open", "status", "close"):
-            await client.send_command(user_id, command)
-            assert (await world.last(user_id)).content == en(
-                "You do not facilitate any cohort yet. Create one with /newcohort followed by its name."
-            )
+    for command in ("open", "status", "close"):  # in private, no cohort of their own to act on
+        await client.send_command(STRANGER, command)
+        assert (await world.last(STRANGER)).content == en(
+            "You do not facilitate any cohort yet. Create one with /newcohort followed by its name."
+        )
+        await client.send_command(ANA, command)  # a participant is told who can (test_rounds_e2e)
+        assert (await world.last(ANA)).content.startswith(en("Only the facilitators"))
     await client.send_command(OTTO, "bind", other_code, chat_id=GROUP)  # his code, not his group
     assert (await world.last(GROUP)).content.startswith("Sorry")
     assert snapshot(world.settings.database_path) == before, "nothing changed in the database"
