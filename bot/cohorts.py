@@ -94,7 +94,11 @@ async def on_new_cohort(update: Update, context: Context) -> None:
             return
         await person_of(services, user)
         cohort = await services.repo.create_cohort(
-            name, secrets.token_hex(4), UserId(user.id), services.clock()
+            name,
+            secrets.token_hex(4),
+            UserId(user.id),
+            services.clock(),
+            timezone=services.settings.timezone,
         )
     await _send_invitation(services, context.bot, user, cohort)
     await show_facilitator_menu(services, context.bot, user.id, t.language)

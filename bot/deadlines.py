@@ -22,9 +22,12 @@ CLOSING_TIME = time(23, 59)
 
 
 def cohort_timezone(services: Services, cohort: Cohort | None) -> ZoneInfo:
-    """The cohort's time zone; the `TIMEZONE` setting until cohorts carry their own column."""
-    name = getattr(cohort, "timezone", None) or services.settings.timezone
-    return ZoneInfo(name)
+    """The cohort's time zone (set when it was created, from `TIMEZONE`); the setting's for a
+    cohort not found, or one whose zone this machine does not know."""
+    try:
+        return ZoneInfo(cohort.timezone if cohort is not None else services.settings.timezone)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return ZoneInfo(services.settings.timezone)
 
 
 def deadline_in(days: int, now: datetime, zone: ZoneInfo) -> datetime:

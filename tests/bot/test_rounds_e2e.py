@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.deadlines import deadline_in
+from bot.deadlines import cohort_timezone, deadline_in
 from bot.i18n import translator
 from bot.jobs.housekeeping import housekeep
 from storage.models import ChatId, CohortId, UserId
@@ -252,3 +252,15 @@ async def test_joining_with_buttons_edits_nothing_twice(world: BotWorld) -> None
     await world.tap(ANA, en("I agree ✅"))
     assert UserId(ANA) in {m.user_id for m in await world.repo.repo.members_of(CohortId(1))}
     assert await refused_edits(world) == []
+
+
+async def test_a_deadline_is_read_in_the_cohorts_own_time_zone(world: BotWorld) -> None:
+    repo, now = world.repo.repo, world.now()
+    await repo.upsert_person(UserId(FATOU), "Fatou", "fr", now)
+    montreal = await repo.create_cohort("Montréal", "mtl1", UserId(FATOU), now, "America/Montreal")
+    unknown = await repo.create_cohort("Ailleurs", "nowhere1", UserId(FATOU), now, "Nowhere/City")
+    assert cohort_timezone(world.repo, montreal) == ZoneInfo("America/Montreal")
+    assert cohort_timezone(world.repo, unknown) == ZoneInfo(world.settings.timezone)
+    # 23:59 in Montréal is 04:59 UTC the next day (in winter).
+    deadline = deadline_in(3, now, cohort_timezone(world.repo, montreal))
+    assert deadline.astimezone(UTC).hour == 4
