@@ -88,7 +88,7 @@ async def drive(
     flow = services.flows.get(session.state.flow_id, session.flow_version)
     before = session.state
     found = await services.repo.get_round(session.round_id)
-    now = event.at  # the clock was read for the event, just before: one read per update
+    now = event.at  # the clock was read for the event, just before
     if found is not None and is_closed(found, now) and not before.is_finished:
         event = TimedOut(at=now)  # late answers are refused, the earlier ones kept
     outcome = step(flow, before, event)

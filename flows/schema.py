@@ -97,12 +97,11 @@ class Compare(Model):
             )
         return self
 
-    # Cached: the engine evaluates conditions at every step, and a model never changes.
-    @cached_property
+    @property
     def operator(self) -> str:
         return next(name for name in OPERATORS if getattr(self, _field(name)) is not None)
 
-    @cached_property
+    @property
     def operand(self) -> Any:
         return getattr(self, _field(self.operator))
 
@@ -255,8 +254,7 @@ StepKind = Literal[
 ANSWERABLE_KINDS: frozenset[str] = frozenset(
     {"choice", "multi", "scale", "nps", "number", "text", "date", "yes_no", "collect"}
 )
-# Steps answered by a list built up over several events, not by one pick. A tuple: `A | B` in
-# an isinstance call builds a new union at every call.
+# Steps answered by a list built up over several events, not by one pick.
 LIST_STEPS = (MultiStep, CollectStep)
 
 
