@@ -32,7 +32,9 @@ _LINKED_RESPONSES = (
     "UNION SELECT response_id FROM sessions WHERE user_id = :user AND response_id IS NOT NULL"
 )
 
-# Section of the export, and its query; times stay the stored ISO-8601 UTC text.
+# Section of the export, and its query; times stay the stored ISO-8601 UTC text. Every row that
+# names the person is here, with the ids that tie it to the others (a session to its round, an
+# answer to its response), so the person can see how their data hangs together.
 _EXPORT = (
     (
         "memberships",
@@ -40,15 +42,32 @@ _EXPORT = (
         "JOIN cohorts c ON c.id = m.cohort_id WHERE m.user_id = :user ORDER BY m.cohort_id, m.role",
     ),
     (
+        "cohorts_created",
+        "SELECT id AS cohort_id, name, timezone, created_at, archived_at FROM cohorts "
+        "WHERE created_by = :user ORDER BY id",
+    ),
+    (
+        "rounds_opened",
+        "SELECT id AS round_id, cohort_id, flow_id, flow_version, anonymous, status, opened_at, "
+        "deadline, closed_at FROM rounds WHERE opened_by = :user ORDER BY id",
+    ),
+    (
         "sessions",
         "SELECT s.id AS session_id, s.round_id, r.cohort_id, r.flow_id, s.flow_version, "
-        "r.anonymous, s.status, s.state_json, s.started_at, s.updated_at, s.finished_at "
+        "r.anonymous, s.status, s.response_id, s.prompt_message_id, s.state_json, s.started_at, "
+        "s.updated_at, s.finished_at "
         "FROM sessions s JOIN rounds r ON r.id = s.round_id WHERE s.user_id = :user ORDER BY s.id",
     ),
     (
+        "responses",
+        "SELECT p.id AS response_id, p.round_id, r.anonymous, p.submitted_at IS NOT NULL "
+        "AS submitted, p.submitted_at FROM responses p JOIN rounds r ON r.id = p.round_id "
+        f"WHERE p.id IN ({_LINKED_RESPONSES}) ORDER BY p.round_id, p.id",
+    ),
+    (
         "answers",
-        "SELECT r.round_id, a.step_id, a.value_json, a.detail, a.answered_at, a.retracted "
-        "FROM responses r JOIN answers a ON a.response_id = r.id "
+        "SELECT a.id AS answer_id, a.response_id, r.round_id, a.step_id, a.value_json, a.detail, "
+        "a.answered_at, a.retracted FROM responses r JOIN answers a ON a.response_id = r.id "
         f"WHERE r.id IN ({_LINKED_RESPONSES}) ORDER BY r.round_id, a.answered_at, a.step_id, a.id",
     ),
     (
@@ -58,8 +77,8 @@ _EXPORT = (
     ),
     (
         "swot_items",
-        "SELECT id AS item_id, round_id, quadrant, text, created_at, hidden FROM swot_items "
-        "WHERE user_id = :user ORDER BY id",
+        "SELECT id AS item_id, round_id, quadrant, text, created_at, merged_into, hidden "
+        "FROM swot_items WHERE user_id = :user ORDER BY id",
     ),
     ("votes", "SELECT item_id, dots, cast_at FROM votes WHERE user_id = :user ORDER BY item_id"),
     (
@@ -69,12 +88,13 @@ _EXPORT = (
     ),
     (
         "reminders",
-        "SELECT kind, round_id, due_at, sent_at FROM reminders WHERE user_id = :user ORDER BY id",
+        "SELECT id AS reminder_id, kind, round_id, chat_id, due_at, sent_at, payload_json "
+        "FROM reminders WHERE user_id = :user ORDER BY id",
     ),
     (
         "audit",
-        "SELECT at, cohort_id, action, detail_json FROM audit_log WHERE actor_user_id = :user "
-        "ORDER BY at, id",
+        "SELECT id AS entry_id, at, cohort_id, action, detail_json FROM audit_log "
+        "WHERE actor_user_id = :user ORDER BY at, id",
     ),
 )
 _PROFILE = (
@@ -82,11 +102,31 @@ _PROFILE = (
     "WHERE user_id = :user"
 )
 _DIALOG = "SELECT kind, payload_json, updated_at FROM dialogs WHERE user_id = :user"
-_FLAGS = frozenset({"anonymous", "retracted", "hidden", "reachable"})
+_FLAGS = frozenset({"anonymous", "retracted", "hidden", "reachable", "submitted"})
+
+# Why a finished anonymous session comes without its answers. The bot shows these in the person's
+# language; the file keeps them too, so that it explains itself wherever it goes.
+ANONYMOUS_NOTES = {
+    "submitted": (
+        "Anonymous questionnaire: your answers, once sent, are no longer linked to you, so they "
+        "cannot be in this file. Nobody, not even the bot, can find which answers are yours."
+    ),
+    "cancelled": (
+        "Anonymous questionnaire left before sending: the answers you had given were not sent "
+        "and are discarded. Nothing links you to any answer."
+    ),
+    "timed_out": (
+        "Anonymous questionnaire closed before you sent it: the answers you had given were not "
+        "sent and are discarded. Nothing links you to any answer."
+    ),
+}
 
 
 def person_data(conn: sqlite3.Connection, user_id: UserId) -> dict[str, Any]:
-    """Everything stored about the person, as plain JSON values (empty for a stranger)."""
+    """Everything stored about the person, as plain JSON values (empty for a stranger).
+
+    A finished anonymous session carries a `note` saying why its answers are not there.
+    """
     params = {"user": user_id}
     # One read transaction, so a write committed halfway cannot split the export in two states.
     conn.execute("BEGIN")
@@ -102,6 +142,9 @@ def person_data(conn: sqlite3.Connection, user_id: UserId) -> dict[str, Any]:
             data[section] = [_record(row) for row in conn.execute(sql, params)]
     finally:
         conn.execute("COMMIT")
+    for session in data["sessions"]:
+        if session["anonymous"] and session["status"] in ANONYMOUS_NOTES:
+            session["note"] = ANONYMOUS_NOTES[session["status"]]
     return data
 
 

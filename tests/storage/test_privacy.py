@@ -162,12 +162,66 @@ async def test_person_data_holds_what_is_linked_to_the_person(world: World) -> N
     ]
 
 
+async def test_the_export_ties_named_answers_to_their_response(world: World) -> None:
+    story = await _story(world)
+    data = await world.repo.person_data(story.ada)
+    [named] = _sql(
+        world.repo.path,
+        "SELECT id, submitted_at FROM responses WHERE round_id = ? AND user_id = ?",
+        world.named.id,
+        story.ada,
+    )
+    responses = {r["round_id"]: r for r in data["responses"]}
+    assert responses[world.named.id] == {
+        "response_id": named[0],
+        "round_id": world.named.id,
+        "anonymous": False,
+        "submitted": True,
+        "submitted_at": named[1],
+    }
+    assert world.anonymous.id not in responses, "a sent anonymous response is nobody's"
+    stored = _sql(
+        world.repo.path,
+        "SELECT id, response_id, value_json FROM answers WHERE response_id = ? ORDER BY id",
+        named[0],
+    )
+    exported = [
+        (a["answer_id"], a["response_id"], json.dumps(a["value"]))
+        for a in data["answers"]
+        if a["round_id"] == world.named.id
+    ]
+    assert sorted(exported) == sorted(stored)
+    session = next(s for s in data["sessions"] if s["round_id"] == world.named.id)
+    assert session["response_id"] == named[0]
+    assert "note" not in session
+
+
+async def test_the_export_says_why_sent_anonymous_answers_are_not_in_it(world: World) -> None:
+    story = await _story(world)
+    data = await world.repo.person_data(story.ada)
+    sessions = {s["round_id"]: s for s in data["sessions"]}
+    sent = sessions[world.anonymous.id]
+    assert sent["status"] == "submitted"
+    assert sent["response_id"] is None
+    assert "no longer linked to you" in sent["note"]
+    assert "not even the bot" in sent["note"]
+    assert "note" not in sessions[story.later.id], "still theirs: its answers are in the file"
+    assert "ada-anonymous" not in json.dumps(data)
+
+
+async def test_the_export_holds_what_a_facilitator_created(world: World) -> None:
+    data = await world.repo.person_data(world.facilitator)
+    assert [c["name"] for c in data["cohorts_created"]] == ["Coopératives 2025"]
+    assert {r["round_id"] for r in data["rounds_opened"]} == {world.named.id, world.anonymous.id}
+    assert all(e["entry_id"] for e in data["audit"])
+
+
 async def test_a_stranger_has_an_empty_export(repo: SqliteRepository) -> None:
     data = await repo.person_data(UserId(404))
     assert data["profile"] is None
     assert data["dialog"] is None
     sections = {key: value for key, value in data.items() if isinstance(value, list)}
-    assert len(sections) == 9
+    assert len(sections) == 12
     assert all(value == [] for value in sections.values())
 
 
