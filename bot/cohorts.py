@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from html import escape
+from typing import Any
 
 from telegram import Bot, InputFile, Update, User
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot import telegram_io
 from bot.callbacks import MenuButton
 from bot.conversation import Context, Tap, current_session, person_of, stale, t_for
 from bot.deeplinks import facilitator_payload, join_payload
-from bot.i18n import LANGUAGE_NAMES, translator
+from bot.i18n import LANGUAGE_NAMES, Translator, translator
 from bot.menus import show_facilitator_menu
 from bot.policy import Action, authorize, facilitated_cohorts
 from bot.render import Button, Reply
@@ -238,18 +241,33 @@ async def language_chosen(tap: Tap) -> str | None:
     return None
 
 
+# Telegram's limits: a document's caption, and a message (the summary's own when too long).
+CAPTION_LIMIT = 1024
+MESSAGE_LIMIT = 4096
+
+
 async def on_my_data(update: Update, context: Context) -> None:
+    """`/mydata`: a summary in the person's language, and the JSON file of everything stored."""
     services, user = services_of(context), update.effective_user
     if user is None:
         return
     data = await services.repo.person_data(UserId(user.id))
-    body = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
     t = await t_for(services, user)
+    for session in data["sessions"]:
+        if "note" in session:  # the file explains itself, in the person's language too
+            session["note"] = _anonymous_note(t, session["status"])
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    summary = data_summary(services, t, data)
+    document = InputFile(body, filename="bilan-bot-my-data.json")
     try:
+        if len(summary) <= CAPTION_LIMIT:  # markup included: Telegram counts less than this
+            await context.bot.send_document(
+                user.id, document, caption=summary, parse_mode=ParseMode.HTML
+            )
+            return
+        await telegram_io.send(context.bot, user.id, Reply(summary))
         await context.bot.send_document(
-            user.id,
-            InputFile(body, filename="bilan-bot-my-data.json"),
-            caption=t("Everything stored about you."),
+            user.id, document, caption=t("Everything stored about you.")
         )
     except TelegramError:
         await telegram_io.send(
@@ -257,6 +275,80 @@ async def on_my_data(update: Update, context: Context) -> None:
             user.id,
             Reply(t("Sorry, I could not send the file. Please try again later.")),
         )
+
+
+def data_summary(services: Services, t: Translator, data: Mapping[str, Any]) -> str:
+    """What `/mydata`'s file holds, in plain words: profile, cohorts, questionnaires, /forget."""
+    profile = data["profile"]
+    if profile is None:
+        return t("Nothing is stored about you.")
+    language, organisation = profile["language"], profile["organisation"] or ""
+    lines = [
+        "<b>" + t("Your data") + "</b>",
+        t("Name: {name}", name=escape(profile["display_name"])),
+        t("Organisation: {organisation}", organisation=escape(organisation) or t("(none)")),
+        t("Language: {language}", language=LANGUAGE_NAMES.get(language, language or "")),
+    ]
+    cohorts = dict.fromkeys(m["cohort_name"] for m in data["memberships"])
+    if cohorts:
+        lines.append(t("Cohorts: {names}", names=", ".join(escape(name) for name in cohorts)))
+    else:
+        lines.append(t("You belong to no cohort."))
+    footer = t(
+        "The file holds all of it, with its times and ids. /forget deletes your data (I ask first)."
+    )
+    rounds = [_round_line(services, t, session) for session in data["sessions"]]
+    if rounds:
+        lines.append(t("Questionnaires:"))
+    room = MESSAGE_LIMIT - len("\n".join(lines)) - len(footer) - 200  # 200: the "more" line
+    for shown, line in enumerate(rounds):
+        if len(line) + 1 > room:
+            more = len(rounds) - shown
+            lines.append(
+                t.plural(
+                    "… and {count} more questionnaire, in the file.",
+                    "… and {count} more questionnaires, in the file.",
+                    more,
+                )
+            )
+            break
+        lines.append(line)
+        room -= len(line) + 1
+    return "\n".join([*lines, "", footer])
+
+
+def _round_line(services: Services, t: Translator, session: Mapping[str, Any]) -> str:
+    status = session["status"]
+    said = {
+        "submitted": t("answered"),
+        "active": t("in progress"),
+        "cancelled": t("left"),
+        "timed_out": t("closed before you finished"),
+    }[status]
+    if session["anonymous"] and status == "submitted":
+        said += " — " + t(
+            "anonymous: your answers are not linked to you once sent, so they are not in this file"
+        )
+    elif session["anonymous"] and status == "active":
+        said += " — " + t("anonymous: your answers so far are in the file until you send them")
+    elif session["anonymous"]:
+        said += " — " + t("anonymous: the answers you had not sent were discarded")
+    try:
+        flow = services.flows.get(session["flow_id"], session["flow_version"])
+        title = flow.title.resolve(t.language, flow.default_language)
+    except LookupError:
+        title = session["flow_id"]
+    return f"• {escape(title)}: {said}"
+
+
+def _anonymous_note(t: Translator, status: str) -> str:
+    if status == "submitted":
+        return t(
+            "Anonymous questionnaire: once sent, your answers are no longer linked to you, so they cannot be in this file. Nobody, not even the bot, can find which answers are yours."
+        )
+    return t(
+        "Anonymous questionnaire not sent: the answers you had given were discarded. Nothing links you to any answer."
+    )
 
 
 async def on_forget(update: Update, context: Context) -> None:

@@ -225,13 +225,18 @@ async def _ask_consent(services: Services, bot: Bot, chat_id: int, payload: dict
             # What the bot shows today: /status names who answered, never what (names only in
             # private; a group gets counts). Say no more until a feature makes it true.
             t(
-                "Who sees what: the facilitators of your cohort see who has answered (your name), not your answers. Today nobody but you sees your answers in the bot. In an anonymous questionnaire, once you send it, nobody can tell which answers are yours; in the others, your answers are kept with your name."
+                "Who sees what: the facilitators of your cohort see who has answered (your name), not your answers. Today nobody but you sees your answers in the bot. In the questionnaires that are not anonymous, your answers are kept with your name, even if you stop before the end."
+            ),
+            # What storage guarantees: an anonymous answer waits in the session until sent, then
+            # joins the round's pool with no link to anyone; an unsent one is discarded.
+            t(
+                "In an anonymous questionnaire, your answers are kept only once you send it, and then without any link to you: once you send it, nobody can tell which answers are yours, not even with the database. If you leave it, or it closes, before you send it, the answers you gave are discarded."
             ),
             t(
                 "The group sees only that a questionnaire is open and, when a facilitator asks there with /status, how many have answered, never names."
             ),
             t(
-                "Your rights: /mydata sends you a copy of everything stored about you; /forget deletes it."
+                "Your rights: /mydata sends you a copy of everything stored about you. /forget deletes it: it is overwritten in the bot's database, not just hidden. Anonymous answers you sent stay, since nothing links them to you any more."
             ),
         ]
     )

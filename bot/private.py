@@ -115,9 +115,16 @@ async def on_cancel(update: Update, context: Context) -> None:
         (Button(t("Yes, leave it"), MenuButton("cancel", str(session.id)).encode()),),
         (Button(t("No, continue"), MenuButton("resume", str(session.id)).encode()),),
     )
-    question = t(
-        "Leave the questionnaire? The answers you gave so far are kept, but you will not be able to finish it."
-    )
+    found = await services.repo.get_round(session.round_id)
+    if found is not None and found.anonymous:
+        # Its answers live in the session until sent: a lone partial response would say whose.
+        question = t(
+            "Leave the questionnaire? It is anonymous: the answers you gave so far have not been sent, so they will be discarded. You will not be able to finish it."
+        )
+    else:
+        question = t(
+            "Leave the questionnaire? The answers you gave so far are kept, with your name, but you will not be able to finish it."
+        )
     await telegram_io.send(context.bot, user.id, Reply(question, buttons))
 
 

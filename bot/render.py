@@ -16,7 +16,7 @@ from babel.dates import format_date
 
 from bot.callbacks import SurveyAction, SurveyButton
 from bot.i18n import Translator
-from flows.effects import AnswerValue, AnswerView, Ask, Finish, Review, Say
+from flows.effects import AnswerValue, AnswerView, Ask, Finish, FinishOutcome, Review, Say
 from flows.schema import Flow, NumberStep
 
 # Telegram shows about 8 buttons across on a phone; scales and NPS rows are split to stay legible.
@@ -263,14 +263,49 @@ def _short(label: str, limit: int = 60) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def finish_text(t: Translator, finish: Finish) -> str:
+def finish_text(t: Translator, finish: Finish, anonymous: bool = False) -> str:
+    """The last word of a session. An anonymous one ended before it was sent keeps nothing: its
+    answers are discarded, since a lone partial response could tell who gave it."""
     match finish.outcome:
         case "submitted":
             return t("Thank you! Your answers are saved. 🙏")
+        case "cancelled" if anonymous:
+            return _left_anonymous(t)
         case "cancelled":
-            return t("You left the questionnaire. Nothing more will be asked.")
+            return t(
+                "You left the questionnaire. The answers you gave are kept. Nothing more will be asked."
+            )
+        case "timed_out" if anonymous:
+            return _closed_anonymous(t)
         case "timed_out":
             return t("This questionnaire is closed. The answers you gave are kept, thank you.")
+
+
+def already_finished_text(t: Translator, outcome: FinishOutcome, anonymous: bool) -> str:
+    """What a session that has ended says when it is touched again."""
+    match outcome:
+        case "submitted":
+            return t("You have already answered this questionnaire. Thank you!")
+        case "cancelled" if anonymous:
+            return _left_anonymous(t)
+        case "cancelled":
+            return t("You left this questionnaire. Thank you for the answers you gave.")
+        case "timed_out" if anonymous:
+            return _closed_anonymous(t)
+        case "timed_out":
+            return t("This questionnaire is closed. The answers you gave are kept, thank you.")
+
+
+def _left_anonymous(t: Translator) -> str:
+    return t(
+        "You left the questionnaire before sending it. It is anonymous, so the answers you gave are discarded. Nothing more will be asked."
+    )
+
+
+def _closed_anonymous(t: Translator) -> str:
+    return t(
+        "This questionnaire is closed, and you had not sent it. It is anonymous, so the answers you gave are discarded."
+    )
 
 
 def say_text(t: Translator, say: Say) -> str:

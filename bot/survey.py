@@ -17,7 +17,15 @@ from telegram import Bot
 
 from bot import telegram_io
 from bot.i18n import Translator, translator
-from bot.render import Reply, answered_reply, ask_reply, finish_text, review_reply, say_text
+from bot.render import (
+    Reply,
+    already_finished_text,
+    answered_reply,
+    ask_reply,
+    finish_text,
+    review_reply,
+    say_text,
+)
 from bot.services import Services
 from flows.effects import (
     AnswerView,
@@ -99,7 +107,7 @@ async def drive(
     ):
         log.info("update %s was handled before: nothing changes", update_id)
         return Shown(duplicate=True)
-    presenter = Presenter(services, bot, flow, session, outcome, via_button, on_screen)
+    presenter = Presenter(services, bot, flow, session, outcome, via_button, on_screen, anonymous)
     return await presenter.run()
 
 
@@ -160,6 +168,7 @@ class Presenter:
     outcome: Outcome
     via_button: bool
     on_screen: int | None = None
+    anonymous: bool = False  # what the last words promise depends on it
     shown: Shown = field(default_factory=Shown)
 
     @property
@@ -202,7 +211,7 @@ class Presenter:
             case Review():
                 return await self._send(review_reply(t, self.flow, self.session.id, effect))
             case Finish():
-                await self._send(Reply(finish_text(t, effect)))
+                await self._send(Reply(finish_text(t, effect, self.anonymous)))
                 return None
             case Say():
                 await self._say(effect)
@@ -214,10 +223,9 @@ class Presenter:
 
     async def _say(self, say: Say) -> None:
         text = say_text(self.t, say)
-        if say.key == "already_finished" and self.outcome.state.outcome == "timed_out":
-            text = self.t("This questionnaire is closed. The answers you gave are kept, thank you.")
-        elif say.key == "already_finished" and self.outcome.state.outcome == "cancelled":
-            text = self.t("You left this questionnaire. Thank you for the answers you gave.")
+        finished = self.outcome.state.outcome
+        if say.key == "already_finished" and finished is not None:
+            text = already_finished_text(self.t, finished, self.anonymous)
         if self.via_button and say.key in TOAST_KEYS:
             self.shown.toast = text
         else:

@@ -105,7 +105,9 @@ async def test_a_cohort_from_creation_to_closing(world: BotWorld) -> None:
     closed = await world.repo.repo.get_round(RoundId(1))
     assert closed is not None
     assert closed.status == "closed"
-    closed_text = en("This questionnaire is closed. The answers you gave are kept, thank you.")
+    closed_text = en(
+        "This questionnaire is closed, and you had not sent it. It is anonymous, so the answers you gave are discarded."
+    )
     assert (await world.last(CLARA)).content == closed_text, "Clara is told at once"
     assert all(not m.buttons for m in await client.messages(CLARA) if "Question" in m.content)
     stored_before = len(await world.repo.repo.answers_of_round(RoundId(1)))
@@ -290,7 +292,9 @@ async def test_housekeeping_ends_the_sessions_a_stopped_closing_left_open(
     assert await world.repo.repo.closed_rounds_with_active_sessions() == [opened.id]
     assert world.app is not None
     await housekeep(world.repo, world.app.bot)
-    closed_text = en("This questionnaire is closed. The answers you gave are kept, thank you.")
+    closed_text = en(
+        "This questionnaire is closed, and you had not sent it. It is anonymous, so the answers you gave are discarded."
+    )
     assert (await world.last(CLARA)).content == closed_text
     session = await world.repo.repo.session_of(opened.id, UserId(CLARA))
     assert session is not None

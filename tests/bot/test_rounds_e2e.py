@@ -166,7 +166,7 @@ async def test_a_deadline_is_the_end_of_a_local_day_shown_with_weekday_and_time(
     assert closed is not None
     assert closed.status == "closed"
     assert (await world.last(BRAM)).content == translator("nl")(
-        "This questionnaire is closed. The answers you gave are kept, thank you."
+        "This questionnaire is closed, and you had not sent it. It is anonymous, so the answers you gave are discarded."
     )
 
 
