@@ -338,7 +338,7 @@ def _round_line(services: Services, t: Translator, session: Mapping[str, Any]) -
         title = flow.title.resolve(t.language, flow.default_language)
     except LookupError:
         title = session["flow_id"]
-    return f"• {escape(title)}: {said}"
+    return t("• {title}: {status}", title=escape(title), status=said)
 
 
 def _anonymous_note(t: Translator, status: str) -> str:
