@@ -92,11 +92,7 @@ async def drive(
     if found is not None and is_closed(found, now) and not before.is_finished:
         event = TimedOut(at=now)  # late answers are refused, the earlier ones kept
     outcome = step(flow, before, event)
-    anonymous = found is not None and found.anonymous
-    if (
-        await _commit(services, session, outcome, update_id, anonymous, now)
-        is ApplyResult.DUPLICATE
-    ):
+    if await _commit(services, session, outcome, update_id, now) is ApplyResult.DUPLICATE:
         log.info("update %s was handled before: nothing changes", update_id)
         return Shown(duplicate=True)
     presenter = Presenter(services, bot, flow, session, outcome, via_button, on_screen)
@@ -108,7 +104,6 @@ async def _commit(
     session: Session,
     outcome: Outcome,
     update_id: int | None,
-    anonymous: bool,
     now: datetime,
 ) -> ApplyResult:
     """State, answers and update_id in one transaction (a finished session only notes the id)."""
@@ -119,12 +114,10 @@ async def _commit(
         fresh = await services.repo.mark_update_processed(known_update, now)
         return ApplyResult.APPLIED if fresh else ApplyResult.DUPLICATE
     status, recorded, retracted = _writes_of(outcome, session)
-    state = outcome.state
-    if anonymous and status != "active":
-        # The stored session names the person: once finished it must not also hold the answers.
-        state = state.evolve(answers={}, skipped=frozenset())
+    # The real final state, answers included: in an anonymous round the storage sends them to
+    # the round's pool and keeps a scrubbed state (storage/anonymity.py).
     return await services.repo.apply_step(
-        known_update, session.id, state, recorded, retracted, now, status=status
+        known_update, session.id, outcome.state, recorded, retracted, now, status=status
     )
 
 
