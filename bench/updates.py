@@ -382,6 +382,8 @@ async def measure(settings: Settings, participants: int, repeats: int, profile: 
             starts = [command(next(UPDATE_IDS), user, f"/start r{round_id}") for user in users]
             await asyncio.gather(*(bot.process_update(Update.de_json(s, bot.bot)) for s in starts))
             run = await answer_all(bot, bot_telegram, users)
+            # Anonymous answers are written out when the round closes (untimed, as a /close).
+            await services.repo.close_round(round_id, services.clock())
             rounds.append((round_id, run))
             return run
 

@@ -98,15 +98,12 @@ async def drive(
     found = await services.repo.get_round(session.round_id)
     now = event.at  # the clock was read for the event, just before
     if found is not None and is_closed(found, now) and not before.is_finished:
-        event = TimedOut(at=now)  # late answers are refused, the earlier ones kept
+        event = TimedOut(at=now)  # late answers are refused
     outcome = step(flow, before, event)
-    anonymous = found is not None and found.anonymous
-    if (
-        await _commit(services, session, outcome, update_id, anonymous, now)
-        is ApplyResult.DUPLICATE
-    ):
+    if await _commit(services, session, outcome, update_id, now) is ApplyResult.DUPLICATE:
         log.info("update %s was handled before: nothing changes", update_id)
         return Shown(duplicate=True)
+    anonymous = found is not None and found.anonymous
     presenter = Presenter(services, bot, flow, session, outcome, via_button, on_screen, anonymous)
     return await presenter.run()
 
@@ -116,7 +113,6 @@ async def _commit(
     session: Session,
     outcome: Outcome,
     update_id: int | None,
-    anonymous: bool,
     now: datetime,
 ) -> ApplyResult:
     """State, answers and update_id in one transaction (a finished session only notes the id)."""
@@ -127,12 +123,10 @@ async def _commit(
         fresh = await services.repo.mark_update_processed(known_update, now)
         return ApplyResult.APPLIED if fresh else ApplyResult.DUPLICATE
     status, recorded, retracted = _writes_of(outcome, session)
-    state = outcome.state
-    if anonymous and status != "active":
-        # The stored session names the person: once finished it must not also hold the answers.
-        state = state.evolve(answers={}, skipped=frozenset())
+    # The real final state, answers included: in an anonymous round the storage sends them to
+    # the round's pool and keeps a scrubbed state (storage/anonymity.py).
     return await services.repo.apply_step(
-        known_update, session.id, state, recorded, retracted, now, status=status
+        known_update, session.id, outcome.state, recorded, retracted, now, status=status
     )
 
 

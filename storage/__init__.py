@@ -3,6 +3,11 @@
 Rule: the rest of the project sees the `Repository` protocol, the records of `storage.models`
 and the `StorageError` family, nothing of SQLite. Every write goes through one group-commit
 writer and is durable when its `await` returns; every error is one human line.
+
+Anonymity is a property of the file, not of the queries: someone holding `bilan.db` (its -wal,
+a backup) learns who took part in an anonymous round and when, and, once the round is closed,
+what was answered, never which answers are whose better than by chance among those who sent.
+The model, what it does not hide, and the pool that holds to it are in `storage/anonymity.py`.
 """
 
 from storage.backup import backup_database

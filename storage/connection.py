@@ -113,9 +113,14 @@ def _configure(
             )
         conn.execute(f"PRAGMA synchronous = {synchronous}")
         conn.execute("PRAGMA foreign_keys = ON")
-        # FAST zeroes deleted content in pages that are written anyway: scrubbed anonymous
-        # links do not linger in the file, at no extra I/O.
-        conn.execute("PRAGMA secure_delete = FAST")
+        # ON, not FAST: FAST leaves whole freed pages (an overflowing session state, a pool of
+        # anonymous answers) as they were, and those held what was erased.
+        conn.execute("PRAGMA secure_delete = ON")
+        # A WAL reused after a checkpoint is cut back to nothing, not left holding old frames.
+        conn.execute("PRAGMA journal_size_limit = 0")
+        # VACUUM copies the whole database through a temporary one: kept in memory, it leaves
+        # no deleted file with every answer in it on the disk.
+        conn.execute("PRAGMA temp_store = MEMORY")
         if purpose == "read":
             conn.execute("PRAGMA query_only = ON")
         else:

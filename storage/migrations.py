@@ -54,11 +54,16 @@ def m0004_cohort_timezone(conn: sqlite3.Connection) -> None:
     execute_script(conn, schema.COHORT_TIMEZONE)
 
 
+def m0005_anonymous_pools(conn: sqlite3.Connection) -> None:
+    execute_script(conn, schema.ANONYMOUS_POOLS)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m0001_initial,
     m0002_dialogs,
     m0003_flow_definitions,
     m0004_cohort_timezone,
+    m0005_anonymous_pools,
 )
 
 

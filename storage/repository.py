@@ -86,6 +86,9 @@ class Repository(Protocol):
     async def forget_person(self, user_id: UserId, at: datetime) -> None:
         """Erase the person's data in one transaction (`/forget`); forgetting twice is harmless.
 
+        Then the database is vacuumed and its -wal emptied, so nothing of it stays in free
+        pages or old page images.
+
         Their linked answers and responses, sessions, completions, memberships, dialog, votes and
         reminders are deleted; their SWOT items too, except those others voted for or merged
         into, which stay without an author; actions they owned stay without an owner. Audit
@@ -245,8 +248,10 @@ class Repository(Protocol):
         """Close the round (closing a closed round changes nothing); with `closed_by`, logged in
         the audit in the same transaction (a deadline closes it with nobody's name).
 
-        Active sessions stay active: the caller times them out through `apply_step`, which is
-        also what scrubs them in an anonymous round.
+        In an anonymous round, the answers sent wait in the round's pool until this call: it
+        writes them out (responses and answers with random ids, every time the round's opening
+        day), then the database is vacuumed. Active sessions stay active: the caller times them
+        out through `apply_step`, which also scrubs them and drops their unsent answers.
 
         Raises: NotFoundError: unknown round.
         """
@@ -276,7 +281,10 @@ class Repository(Protocol):
         ...
 
     async def answers_of_round(self, round_id: RoundId) -> list[AnswerRow]:
-        """The live (not retracted) answers of every response of the round."""
+        """The live (not retracted) answers of every response of the round.
+
+        An anonymous round's answers appear once the round is closed (see `close_round`).
+        """
         ...
 
     # -- sessions and answers --------------------------------------------------------------
@@ -321,9 +329,12 @@ class Repository(Protocol):
         A known `update_id` changes nothing and returns `DUPLICATE`, also when the same update
         is applied concurrently.
 
-        A status other than "active" finishes the session: it records the completion and, in
-        an anonymous round, drops the session's link to its answers; in that case `new_state`
-        must already be scrubbed of answers.
+        A status other than "active" finishes the session and records the completion;
+        `new_state` is the real final state, answers included. In an anonymous round no answer
+        row is written while answering (`recorded` and `retracted` live in the state); a submit
+        puts the answers of `new_state` in the round's pool, a cancel or a timeout drops them, and
+        the session then keeps a state that is the same for everyone in the round, with no
+        response and no prompt message. That commit also empties the -wal file.
 
         Raises: NotFoundError: unknown session. SessionFinishedError: session not active.
         """
@@ -337,7 +348,8 @@ class Repository(Protocol):
         ...
 
     async def live_answers(self, session_id: SessionId) -> dict[str, AnswerRow]:
-        """The session's live answers by step id; empty once an anonymous session finished.
+        """The session's live answers by step id; always empty in an anonymous round, whose
+        answers live in the session's state until they are sent.
 
         Raises: NotFoundError: unknown session.
         """

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from storage import anonymity
 from storage.cohorts import require_cohort
 from storage.errors import FlowConflictError, NotFoundError
 from storage.models import (
@@ -143,13 +144,15 @@ def open_round(
     return require_round(conn, RoundId(cursor.lastrowid or 0))
 
 
-def close_round(conn: sqlite3.Connection, round_id: RoundId, at: datetime) -> Round:
+def close_round(conn: sqlite3.Connection, round_id: RoundId, at: datetime) -> tuple[Round, bool]:
+    """Close the round and write out its pool of anonymous answers; True if there was one."""
     require_round(conn, round_id)
     conn.execute(
         "UPDATE rounds SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
         (to_text(at), round_id),
     )
-    return require_round(conn, round_id)
+    flushed = anonymity.flush(conn, round_id)
+    return require_round(conn, round_id), flushed
 
 
 def get_round(conn: sqlite3.Connection, round_id: RoundId) -> Round | None:

@@ -239,3 +239,13 @@ ALTER TABLE flows ADD COLUMN definition_json TEXT;
 COHORT_TIMEZONE = """
 ALTER TABLE cohorts ADD COLUMN timezone TEXT NOT NULL DEFAULT 'Europe/Brussels';
 """
+
+# What participants sent in an anonymous round waits here, one row per round, as a list that is
+# re-shuffled at every write, until the round closes and it is written out as responses and
+# answers (storage/anonymity.py). No column names a person, a session or a time.
+ANONYMOUS_POOLS = """
+CREATE TABLE pools (
+    round_id      INTEGER PRIMARY KEY REFERENCES rounds (id),
+    deposits_json TEXT NOT NULL
+) STRICT;
+"""

@@ -3,12 +3,10 @@
 Rule: functions here take a `sqlite3.Connection` and run on its thread; writes are units for the
 group-commit writer, so they never BEGIN or COMMIT themselves.
 
-Anonymity: in an anonymous round the response never names the person, and answer times keep only
-the day. Response and answer ids are random in every round: a sequential id would re-link
-anonymous ones by rank, and a named one following the largest id would date an anonymous one.
-The session holds the one link while it is active, because resuming needs it; the transaction
-that finishes the session drops the link and stores the scrubbed state the caller passes. After
-that nothing in the database joins an anonymous answer to a person.
+Anonymity (the whole model is in `storage/anonymity.py`): a session of an anonymous round has no
+response; its answers live in its state while it is active, because resuming needs them, and the
+transaction that finishes it stores the round's constant scrubbed state. Response and answer ids
+are random in every round: a named one following the largest id would date an anonymous one.
 """
 
 from __future__ import annotations
@@ -103,13 +101,15 @@ def start_session(
     if found.status != "open":
         raise RoundClosedError(f"round {round_id} is closed: no new session can start")
     require_person(conn, user_id)
-    # Random in every round: a named response numbered after the largest id would tell when
-    # the anonymous response holding that id was started.
-    response_id = _random_id(conn, "responses")
-    conn.execute(
-        "INSERT INTO responses (id, round_id, user_id) VALUES (?, ?, ?)",
-        (response_id, round_id, None if found.anonymous else user_id),
-    )
+    response_id: int | None = None  # an anonymous session's answers stay in its state
+    if not found.anonymous:
+        # Random: a named response numbered after the largest id would tell when the anonymous
+        # response holding that id was written.
+        response_id = _random_id(conn, "responses")
+        conn.execute(
+            "INSERT INTO responses (id, round_id, user_id) VALUES (?, ?, ?)",
+            (response_id, round_id, user_id),
+        )
     conn.execute(
         "INSERT INTO sessions (round_id, user_id, response_id, status, state_json, flow_version, "
         "started_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?)",

@@ -20,7 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from flows.state import SessionState
-from storage import audit, cohorts, dialogs, people, privacy, rounds, sessions, steps, updates
+from storage import (
+    anonymity,
+    audit,
+    cohorts,
+    dialogs,
+    people,
+    privacy,
+    rounds,
+    sessions,
+    steps,
+    updates,
+)
 from storage.connection import Connection, check_synchronous, connect
 from storage.errors import translate
 from storage.lock import InstanceLock
@@ -54,6 +65,7 @@ from storage.models import (
 )
 from storage.repository import Repository
 from storage.store import SqliteStore
+from storage.writer import Erase
 
 
 async def open_repository(
@@ -139,7 +151,10 @@ class SqliteRepository(SqliteStore, Repository):
         return await self._read(lambda conn: privacy.person_data(conn, user_id))
 
     async def forget_person(self, user_id: UserId, at: datetime) -> None:
-        await self._write(lambda conn: privacy.forget_person(conn, user_id, at))
+        # VACUUM: their rows must not survive in free pages or old cells, nor in the -wal.
+        await self._write(
+            lambda conn: privacy.forget_person(conn, user_id, at), lambda _: Erase.VACUUM
+        )
 
     # -- dialogs ---------------------------------------------------------------------------
     async def get_dialog(self, user_id: UserId) -> Dialog | None:
@@ -291,13 +306,15 @@ class SqliteRepository(SqliteStore, Repository):
     async def close_round(
         self, round_id: RoundId, at: datetime, closed_by: UserId | None = None
     ) -> Round:
-        def unit(conn: sqlite3.Connection) -> Round:
-            closed = rounds.close_round(conn, round_id, at)
+        def unit(conn: sqlite3.Connection) -> tuple[Round, Erase]:
+            closed, flushed = rounds.close_round(conn, round_id, at)
             if closed_by is not None:
                 _audit(conn, closed_by, "close_round", closed.cohort_id, {"round": round_id}, at)
-            return closed
+            # A pool written out leaves its rows where insertion put them until VACUUM.
+            return closed, Erase.VACUUM if flushed else Erase.NOTHING
 
-        return await self._write(unit)
+        closed, _ = await self._write(unit, lambda done: done[1])
+        return closed
 
     async def get_round(self, round_id: RoundId) -> Round | None:
         return await self._read(lambda conn: rounds.get_round(conn, round_id))
@@ -364,7 +381,13 @@ class SqliteRepository(SqliteStore, Repository):
     ) -> ApplyResult:
         encoded = [(answer.step_id, to_json(answer.value), answer.detail) for answer in recorded]
         state_json, dropped = to_json(new_state.to_json()), list(retracted)
-        return await self._write(
+        # What an anonymous round stores instead when the session ends (only the unit knows
+        # whether the round is anonymous; encoding stays here, on the event loop).
+        sent = anonymity.final_answers(new_state) if status == "submitted" else []
+        scrubbed = None
+        if status != "active":
+            scrubbed = to_json(anonymity.scrubbed_state(new_state, status).to_json())
+        result, _ = await self._write(
             lambda conn: steps.apply_step(
                 conn,
                 update_id,
@@ -375,8 +398,12 @@ class SqliteRepository(SqliteStore, Repository):
                 at,
                 status,
                 prompt_message_id,
-            )
+                sent,
+                scrubbed,
+            ),
+            lambda done: done[1],
         )
+        return result
 
     async def set_prompt_message(self, session_id: SessionId, message_id: int | None) -> None:
         await self._write(lambda conn: sessions.set_prompt_message(conn, session_id, message_id))

@@ -3,8 +3,10 @@
 Rule: as in `sessions`, functions take a `sqlite3.Connection` and run on the writer's thread,
 inside the writer's transaction, so they never BEGIN or COMMIT themselves.
 
-Anonymity is as `sessions` says: random answer ids, answer times kept to the day in anonymous
-rounds, and the session's link to its response dropped in the transaction that finishes it.
+Anonymity is as `storage/anonymity.py` says: in an anonymous round a step writes no answer row
+(the answers live in the session's state), sending deposits the final answers in the round's
+pool, and the transaction that finishes the session stores the constant scrubbed state. Answer
+ids are random in every round.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage import anonymity
 from storage.errors import ConstraintError, NotFoundError, SessionFinishedError
 from storage.models import (
     UNCHANGED,
@@ -25,10 +28,10 @@ from storage.models import (
     Unchanged,
     UpdateId,
     UserId,
-    to_day_text,
     to_text,
 )
 from storage.updates import claim_update
+from storage.writer import Erase
 
 _INSERT_ATTEMPTS = 8  # a retraction, then random ids that collide with odds of 2**-62 each
 
@@ -43,8 +46,9 @@ class _Stepped:
 
     round_id: RoundId
     user_id: UserId
-    response_id: int
+    response_id: int | None  # None in an anonymous round
     anonymous: bool  # the round's
+    closed: bool  # the round's
 
 
 def apply_step(
@@ -57,8 +61,14 @@ def apply_step(
     at: datetime,
     status: SessionStatus,
     prompt_message_id: int | Unchanged | None,
-) -> ApplyResult:
+    sent: Sequence[EncodedAnswer] = (),
+    scrubbed_json: str | None = None,
+) -> tuple[ApplyResult, Erase]:
     """One step of an active session: its state, answers and update id, in one transaction.
+
+    In an anonymous round `recorded` and `retracted` are not written (the state holds them);
+    finishing stores `scrubbed_json` instead of `state_json`, and a submit deposits `sent`, the
+    session's final answers, in the round's pool. Returns what the writer must then erase.
 
     Raises:
         NotFoundError: no session has this id.
@@ -66,9 +76,9 @@ def apply_step(
             the update id claimed here, so a later delivery is not taken for a duplicate).
     """
     if update_id is not None and not claim_update(conn, update_id, at):
-        return ApplyResult.DUPLICATE
+        return ApplyResult.DUPLICATE, Erase.NOTHING
     row = conn.execute(
-        "SELECT s.round_id, s.user_id, s.response_id, s.status, r.anonymous "
+        "SELECT s.round_id, s.user_id, s.response_id, s.status, r.anonymous, r.status AS state "
         "FROM sessions s JOIN rounds r ON r.id = s.round_id WHERE s.id = ?",
         (session_id,),
     ).fetchone()
@@ -77,13 +87,43 @@ def apply_step(
     if row["status"] != "active":
         raise SessionFinishedError(f"session {session_id} is {row['status']}: it takes no step")
     session = _Stepped(
-        RoundId(row["round_id"]), UserId(row["user_id"]), row["response_id"], bool(row["anonymous"])
+        RoundId(row["round_id"]),
+        UserId(row["user_id"]),
+        row["response_id"],
+        bool(row["anonymous"]),
+        row["state"] == "closed",
     )
-    _write_answers(conn, session, recorded, retracted, at)
-    _write_session(conn, session_id, session, state_json, at, status, prompt_message_id)
-    if status != "active":
-        _finish(conn, session, status, at)
-    return ApplyResult.APPLIED
+    if not session.anonymous:
+        _write_answers(conn, session, recorded, retracted, at)
+        _write_session(conn, session_id, state_json, at, status, prompt_message_id)
+        if status != "active":
+            _finish(conn, session, status, at)
+        return ApplyResult.APPLIED, Erase.NOTHING
+    if status == "active":
+        _write_session(conn, session_id, state_json, at, status, prompt_message_id)
+        return ApplyResult.APPLIED, Erase.NOTHING
+    if scrubbed_json is None:
+        raise ValueError(f"session {session_id} finishes in an anonymous round: no scrubbed state")
+    # No prompt message: its id counts the messages of the chat, and so the questions shown.
+    _write_session(conn, session_id, scrubbed_json, at, status, None)
+    _finish(conn, session, status, at)
+    return ApplyResult.APPLIED, _send(conn, session, status, sent)
+
+
+def _send(
+    conn: sqlite3.Connection,
+    session: _Stepped,
+    status: SessionStatus,
+    sent: Sequence[EncodedAnswer],
+) -> Erase:
+    """An anonymous session's answers go to the pool if sent; a cancelled one's are dropped."""
+    if status != "submitted":
+        return Erase.CHECKPOINT
+    anonymity.deposit(conn, session.round_id, "response", {"answers": list(sent)})
+    if session.closed and anonymity.flush(conn, session.round_id):
+        # Sent in the batch that closed the round, after its close: written out at once.
+        return Erase.VACUUM
+    return Erase.CHECKPOINT
 
 
 def _write_answers(
@@ -93,9 +133,9 @@ def _write_answers(
     retracted: Sequence[str],
     at: datetime,
 ) -> None:
-    answered_at = to_day_text(at) if session.anonymous else to_text(at)
+    assert session.response_id is not None, "a named session has its response"
     for step_id, value_json, detail in recorded:
-        _insert_answer(conn, session.response_id, step_id, value_json, detail, answered_at)
+        _insert_answer(conn, session.response_id, step_id, value_json, detail, to_text(at))
     for step_id in retracted:
         _retract(conn, session.response_id, step_id)
 
@@ -142,26 +182,21 @@ def _retract(conn: sqlite3.Connection, response_id: int, step_id: str) -> None:
 def _write_session(
     conn: sqlite3.Connection,
     session_id: SessionId,
-    session: _Stepped,
     state_json: str,
     at: datetime,
     status: SessionStatus,
     prompt_message_id: int | Unchanged | None,
 ) -> None:
-    ending = status != "active"
     conn.execute(
         "UPDATE sessions SET state_json = :state, updated_at = :at, status = :status, "
         "finished_at = CASE WHEN :ending THEN :at END, "
-        # the scrub: a finished anonymous session drops its one link to its answers
-        "response_id = CASE WHEN :ending AND :anonymous THEN NULL ELSE response_id END, "
         "prompt_message_id = CASE WHEN :keep_prompt THEN prompt_message_id ELSE :prompt END "
         "WHERE id = :id",
         {
             "state": state_json,
             "at": to_text(at),
             "status": status,
-            "ending": ending,
-            "anonymous": session.anonymous,
+            "ending": status != "active",
             "keep_prompt": prompt_message_id is UNCHANGED,
             "prompt": None if prompt_message_id is UNCHANGED else prompt_message_id,
             "id": session_id,
@@ -176,10 +211,7 @@ def _finish(
         "INSERT INTO completions (round_id, user_id, status, completed_at) VALUES (?, ?, ?, ?)",
         (session.round_id, session.user_id, status, to_text(at)),
     )
-    if status == "submitted":
-        # An exact submit time would match the session's finished_at: keep the day only.
-        submitted_at = to_day_text(at) if session.anonymous else to_text(at)
+    if status == "submitted" and not session.anonymous:
         conn.execute(
-            "UPDATE responses SET submitted_at = ? WHERE id = ?",
-            (submitted_at, session.response_id),
+            "UPDATE responses SET submitted_at = ? WHERE id = ?", (to_text(at), session.response_id)
         )

@@ -19,7 +19,7 @@ from storage.connection import Connection
 from storage.errors import StoreClosedError, translate
 from storage.lock import InstanceLock
 from storage.models import WriteStats
-from storage.writer import GroupCommitWriter
+from storage.writer import Erase, GroupCommitWriter
 
 T = TypeVar("T")
 
@@ -79,8 +79,12 @@ class SqliteStore:
     async def backup(self, target: str | PathLike[str]) -> None:
         await backup_database(self.path, target)
 
-    async def _write(self, unit: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._writer.submit(unit)
+    async def _write(
+        self,
+        unit: Callable[[sqlite3.Connection], T],
+        erase: Callable[[T], Erase] = lambda _: Erase.NOTHING,
+    ) -> T:
+        return await self._writer.submit(unit, erase)
 
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:

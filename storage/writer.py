@@ -11,11 +11,21 @@ datasette's single write connection; group commit is what databases do with thei
 A unit may run more than once: if SQLite aborts the whole transaction (a full disk, an I/O
 error), the units that had succeeded are run again in a fresh one. Units are therefore pure
 functions of the connection and their arguments.
+
+Erasing: a write that removed what must not survive (an anonymous session scrubbed, a pool of
+anonymous answers written out, a person forgotten) asks, through `erase`, for the old images to be
+overwritten too. After the batch's COMMIT, and before any caller's future resolves, the writer
+then runs one `VACUUM` (when a unit asked for it: every table and index rebuilt in key order, no
+free page, no cell where insertion history put it) and one `wal_checkpoint(TRUNCATE)` (the -wal
+file, which holds old page images, emptied to zero bytes), for the whole batch. The data is
+committed by then: a failing erasure is logged and fails nobody, and the next one catches up.
+`VACUUM` cannot run inside a transaction, hence after the COMMIT rather than in a unit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import sqlite3
 from collections import deque
@@ -38,10 +48,23 @@ Unit = Callable[[sqlite3.Connection], T]
 MAX_BATCH = 512
 
 
+class Erase(enum.IntEnum):
+    """What a committed write needs overwritten after its COMMIT; a batch does the most asked."""
+
+    NOTHING = 0
+    CHECKPOINT = 1  # wal_checkpoint(TRUNCATE): old page images leave the -wal file
+    VACUUM = 2  # VACUUM, then the checkpoint: free pages and insertion order go as well
+
+
+def _nothing(value: object) -> Erase:
+    return Erase.NOTHING
+
+
 @dataclass(slots=True)
 class _Request:
     unit: Unit[Any]
     future: asyncio.Future[Any]
+    erase: Callable[[Any], Erase]
 
 
 @dataclass(slots=True)
@@ -67,10 +90,12 @@ class GroupCommitWriter:
     def stats(self) -> WriteStats:
         return self._stats
 
-    async def submit(self, unit: Unit[T]) -> T:
+    async def submit(self, unit: Unit[T], erase: Callable[[T], Erase] = _nothing) -> T:
         """Run `unit` in the next group commit; return once that commit is on disk.
 
-        A caller cancelled meanwhile does not undo the write: it stands once committed.
+        `erase(value)`, given what the unit returned, says what must be overwritten after the
+        COMMIT (see the module's comment); it is done before this returns. A caller cancelled
+        meanwhile does not undo the write: it stands once committed.
 
         Raises:
             StoreClosedError: the store is closing.
@@ -79,7 +104,7 @@ class GroupCommitWriter:
         if self._closing or self._task.done():
             raise StoreClosedError("storage is closed: no more writes")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Request(unit, future))
+        self._queue.append(_Request(unit, future, erase))
         self._poke()
         return await future
 
@@ -117,8 +142,9 @@ class GroupCommitWriter:
 
     async def _commit(self, batch: list[_Request]) -> None:
         units = [request.unit for request in batch]
+        erasers = [request.erase for request in batch]
         try:
-            outcomes = await self._db.run(partial(run_batch, units=units))
+            outcomes = await self._db.run(partial(_commit_and_erase, units=units, erasers=erasers))
         except Exception as error:  # the connection itself failed: this batch is lost
             outcomes = [_Outcome(error=error) for _ in batch]
         self._stats = WriteStats(self._stats.batches + 1, self._stats.requests + len(batch))
@@ -150,6 +176,40 @@ class GroupCommitWriter:
         for request in pending:
             if not request.future.done():
                 request.future.set_exception(StorageError(f"storage writer stopped: {error!r}"))
+
+
+def _commit_and_erase(
+    conn: sqlite3.Connection, units: Sequence[Unit[Any]], erasers: Sequence[Callable[[Any], Erase]]
+) -> list[_Outcome]:
+    """`run_batch`, then the erasure the committed units asked for; on the connection's thread."""
+    outcomes = run_batch(conn, units)
+    try:
+        level = max(
+            (
+                eraser(o.value)
+                for eraser, o in zip(erasers, outcomes, strict=True)
+                if o.error is None
+            ),
+            default=Erase.NOTHING,
+        )
+        erase(conn, level)
+    except Exception:  # committed already: the callers' writes stand, the next erasure catches up
+        log.exception("could not overwrite erased data after a commit")
+    return outcomes
+
+
+def erase(conn: sqlite3.Connection, level: Erase) -> None:
+    """Overwrite what committed deletions left behind: free pages, old cells, old WAL frames.
+
+    Raises:
+        sqlite3.Error: the VACUUM or the checkpoint failed (a reader held on past the timeout).
+    """
+    if level >= Erase.VACUUM:
+        conn.execute("VACUUM")
+    if level >= Erase.CHECKPOINT:
+        (busy, _, _) = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            raise sqlite3.OperationalError("the WAL checkpoint stayed blocked by a reader")
 
 
 def run_batch(conn: sqlite3.Connection, units: Sequence[Unit[Any]]) -> list[_Outcome]:

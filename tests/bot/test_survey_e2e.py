@@ -22,6 +22,8 @@ async def bot_messages(world: BotWorld, chat_id: int) -> list[str]:
 async def stored(world: BotWorld, opened: Round, user_id: int) -> dict[str, object]:
     session = await world.repo.repo.session_of(opened.id, UserId(user_id))
     assert session is not None
+    if opened.anonymous:  # not sent yet: the answers are in the session's state, and only there
+        return {step: answer.value for step, answer in session.state.answers.items()}
     return {
         step: row.value for step, row in (await world.repo.repo.live_answers(session.id)).items()
     }
@@ -90,6 +92,10 @@ async def test_every_step_kind_in_french_with_reprompts_back_and_review(world: B
     assert session is not None
     assert session.status == "submitted"
     assert session.state.answers == {}, "anonymous: scrubbed"
+    assert session.state.revision == 0, "anonymous: no count of the questions shown either"
+    # Sent answers wait in the round's pool, shuffled, until the round closes.
+    assert await world.repo.repo.answers_of_round(opened.id) == []
+    await world.repo.repo.close_round(opened.id, world.now())
     rows = await world.repo.repo.answers_of_round(opened.id)
     live = {row.step_id: row.value for row in rows}
     assert live["needs"] == ["training", "other"]

@@ -1,16 +1,19 @@
-"""Anonymous rounds: once a session finishes, nothing joins its answers to the person."""
+"""Anonymous rounds: the file shows who sent and what was sent, never which answers are whose."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import secrets
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from storage import AnswerWrite, ApplyResult, Session, UpdateId
-from tests.storage.conftest import World, at, state
+from storage import AnswerWrite, ApplyResult, Session, UpdateId, open_repository
+from storage.models import day_of_text, to_text
+from tests.storage.conftest import World, at, build_world, state
 
 JOIN_VIA_RESPONSE = """
     SELECT p.user_id FROM answers a
@@ -26,26 +29,37 @@ JOIN_VIA_SESSION = """
 """
 
 
-async def _answer_and_finish(world: World) -> tuple[Session, Session, Session]:
-    """Three participants: one submits, one cancels, one is still answering."""
+def _text(user: int, step: str, update: int) -> str:
+    """An answer no other answer contains: its bytes can be looked for in the file."""
+    return f"answer-of-{user}-{step}-{update}"
+
+
+async def _answer(world: World, first_update: int) -> list[Session]:
+    """Every participant answers q1, q2, then q1 again (the second q1 replaces the first)."""
     repo, round_id = world.repo, world.anonymous.id
     sessions = [
         await repo.start_session(round_id, user, state(), 1, at(20 + n))
         for n, user in enumerate(world.participants)
     ]
-    update = 1000
-    for n, session in enumerate(sessions):
-        for step in ("q1", "q2", "q1"):  # the second q1 retracts the first
+    update = first_update
+    for session in sessions:
+        answers: dict[str, str] = {}
+        for revision, step in enumerate(("q1", "q2", "q1"), start=1):
             update += 1
-            new_state = state(update, **{step: n})  # the engine's state names answers
-            written = [AnswerWrite(step, {"n": n, "at": update}, None)]
+            answers[step] = _text(session.user_id, step, update)
+            written = [AnswerWrite(step, answers[step])]
             await repo.apply_step(
-                UpdateId(update), session.id, new_state, written, [], at(30 + update)
+                UpdateId(update), session.id, state(revision, **answers), written, [], at(update)
             )
-    submitted, cancelled, active = sessions
-    scrubbed = state(99)  # the caller's state without answers
-    await repo.apply_step(UpdateId(1), submitted.id, scrubbed, [], [], at(90), "submitted")
-    await repo.apply_step(UpdateId(2), cancelled.id, scrubbed, [], [], at(91), "cancelled")
+    return [s for s in [await repo.get_session(s.id) for s in sessions] if s is not None]
+
+
+async def _send(world: World) -> tuple[Session, Session, Session]:
+    """One submits, one cancels, one is still answering."""
+    submitted, cancelled, active = await _answer(world, 1000)
+    repo = world.repo
+    await repo.apply_step(UpdateId(1), submitted.id, submitted.state, [], [], at(90), "submitted")
+    await repo.apply_step(UpdateId(2), cancelled.id, cancelled.state, [], [], at(91), "cancelled")
     return submitted, cancelled, active
 
 
@@ -54,21 +68,156 @@ def _rows(path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
         return conn.execute(sql, params).fetchall()
 
 
-async def test_no_join_reaches_a_person_after_finishing(world: World) -> None:
-    submitted, cancelled, active = await _answer_and_finish(world)
-    path = world.repo.path
-    reached = {row[0] for row in _rows(path, JOIN_VIA_SESSION, world.anonymous.id)}
-    assert reached == {active.user_id}, "only the active session still holds its link"
-    assert _rows(path, JOIN_VIA_RESPONSE, world.anonymous.id) == []
-    nulls = _rows(path, "SELECT count(*) FROM responses WHERE round_id = ? AND user_id IS NULL",
-                  world.anonymous.id)  # fmt: skip
-    assert nulls == [(3,)]
-    for session in (submitted, cancelled):
-        stored = await world.repo.get_session(session.id)
+def _file_bytes(path: Path) -> bytes:
+    """The database and its -wal, as someone copying them would have them."""
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def _wal_size(path: Path) -> int:
+    wal = path.with_name(path.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+async def test_answers_wait_in_the_state_then_the_pool_until_the_close(world: World) -> None:
+    submitted, cancelled, active = await _send(world)
+    repo, path, round_id = world.repo, world.repo.path, world.anonymous.id
+    assert _rows(path, "SELECT count(*) FROM responses WHERE round_id = ?", round_id) == [(0,)]
+    assert _rows(path, "SELECT count(*) FROM answers") == [(0,)]
+    (pool,) = _rows(path, "SELECT deposits_json FROM pools WHERE round_id = ?", round_id)
+    deposits = json.loads(str(pool[0]))
+    assert len(deposits) == 1
+    assert deposits[0]["kind"] == "response"
+    assert {step for step, _, _ in deposits[0]["answers"]} == {"q1", "q2"}
+    # Resuming needs the answers: the active session still has them, in its state only.
+    still = await repo.get_session(active.id)
+    assert still is not None
+    assert still.state.answers == active.state.answers
+    assert still.response_id is None
+    assert await repo.live_answers(active.id) == {}
+
+    await repo.close_round(round_id, at(95))
+    # The bot then times out the sessions still active, as `bot/survey.py` `end_sessions` does.
+    await repo.apply_step(UpdateId(3), active.id, active.state, [], [], at(96), "timed_out")
+
+    day = day_of_text(to_text(world.anonymous.opened_at))
+    rows = _rows(
+        path,
+        "SELECT r.id, r.user_id, r.submitted_at, a.id, a.step_id, a.value_json, a.answered_at "
+        "FROM responses r JOIN answers a ON a.response_id = r.id WHERE r.round_id = ?",
+        round_id,
+    )
+    assert len(rows) == 2
+    for response_id, user_id, submitted_at, answer_id, _, _, answered_at in rows:
+        assert user_id is None
+        assert (submitted_at, answered_at) == (day, day)  # the same for every row of the round
+        assert isinstance(response_id, int)
+        assert isinstance(answer_id, int)
+        assert min(response_id, answer_id) > 2**32
+    sent = {step: json.dumps(answer.value) for step, answer in submitted.state.answers.items()}
+    assert {str(row[4]): row[5] for row in rows} == sent
+    assert _rows(path, "SELECT count(*) FROM pools") == [(0,)]
+    results = await repo.answers_of_round(round_id)
+    assert {row.step_id: row.value for row in results} == {
+        step: answer.value for step, answer in submitted.state.answers.items()
+    }
+    assert all(row.submitted and row.user_id is None for row in results)
+
+    data = _file_bytes(path)
+    for session in (cancelled, active):  # never sent: gone from every byte of the file
+        for answer in session.state.answers.values():
+            assert str(answer.value).encode() not in data
+    for session, outcome in ((submitted, "submitted"), (cancelled, "cancelled"), (active, "timed_out")):  # fmt: skip
+        stored = await repo.get_session(session.id)
         assert stored is not None
         assert stored.response_id is None
-        assert stored.state == state(99)
-        assert await world.repo.live_answers(session.id) == {}
+        assert stored.prompt_message_id is None
+        assert stored.state.to_json() == {
+            **state().to_json(),
+            "phase": "finished",
+            "outcome": outcome,
+        }
+
+
+async def test_finished_sessions_cannot_be_told_apart_by_their_state(world: World) -> None:
+    _, _, active = await _send(world)
+    await world.repo.apply_step(UpdateId(3), active.id, active.state, [], [], at(92), "submitted")
+    states = {
+        str(row[0])
+        for row in _rows(
+            world.repo.path,
+            "SELECT state_json FROM sessions WHERE round_id = ? AND status = 'submitted'",
+            world.anonymous.id,
+        )
+    }
+    assert len(states) == 1, "the same revision, answers and skips for everyone"
+
+
+async def test_the_pool_waits_for_the_close_however_many_are_sent(world: World) -> None:
+    """Deposits written out before the close would leave the last senders' ones in the pool."""
+    sessions = await _answer(world, 2000)
+    for n, session in enumerate(sessions):
+        await world.repo.apply_step(
+            None, session.id, session.state, [], [], at(90 + n), "submitted"
+        )
+    path = world.repo.path
+    (pool,) = _rows(path, "SELECT deposits_json FROM pools")
+    assert len(json.loads(str(pool[0]))) == 3
+    assert _rows(path, "SELECT count(*) FROM responses") == [(0,)]
+    await world.repo.close_round(world.anonymous.id, at(95))
+    assert _rows(path, "SELECT count(*) FROM responses") == [(3,)]
+    assert len(await world.repo.answers_of_round(world.anonymous.id)) == 6
+
+
+async def test_the_pool_is_shuffled_at_every_deposit(world: World) -> None:
+    """Appended in turn, the list would give the order people sent in."""
+    orders = set()
+    for attempt in range(12):
+        opened = await world.repo.open_round(
+            world.cohort.id, "review", 1, True, world.facilitator, at(100 + attempt)
+        )
+        this = dataclasses.replace(world, anonymous=opened)
+        for n, session in enumerate(await _answer(this, 10_000 + 100 * attempt)):
+            await world.repo.apply_step(
+                None, session.id, session.state, [], [], at(90 + n), "submitted"
+            )
+        (pool,) = _rows(world.repo.path, "SELECT deposits_json FROM pools WHERE round_id = ?", opened.id)  # fmt: skip
+        # Which participant each deposit is, by the user id its test answers carry.
+        orders.add(tuple(d["answers"][0][1].split("-")[2] for d in json.loads(str(pool[0]))))
+    assert len(orders) > 1
+
+
+async def test_deposits_waiting_outlive_a_restart(db_path: Path) -> None:
+    async with await open_repository(db_path) as repo:
+        world = await build_world(repo)
+        sessions = await _answer(world, 5000)
+        for session in sessions[:2]:
+            await repo.apply_step(None, session.id, session.state, [], [], at(90), "submitted")
+        sent = sorted(
+            json.dumps(answer.value) for s in sessions[:2] for answer in s.state.answers.values()
+        )
+    async with await open_repository(db_path) as repo:
+        await repo.close_round(world.anonymous.id, at(95))
+        rows = await repo.answers_of_round(world.anonymous.id)
+        assert sorted(json.dumps(row.value) for row in rows) == sent
+
+
+async def test_erasing_leaves_no_wal_and_no_free_page(world: World) -> None:
+    repo, path = world.repo, world.repo.path
+    # 1 is ON; FAST would read 2. The connection is internal: reading a setting is the reason.
+    assert await repo._write_db.run(lambda c: c.execute("PRAGMA secure_delete").fetchone()[0]) == 1
+    _, _, active = await _send(world)
+    assert _wal_size(path) == 0, "the submit and the cancel scrubbed: the -wal is emptied"
+    await repo.close_round(world.anonymous.id, at(95))
+    assert _wal_size(path) == 0
+    assert _rows(path, "PRAGMA freelist_count") == [(0,)]
+    await repo.forget_person(active.user_id, at(96))
+    assert _wal_size(path) == 0
+    assert _rows(path, "PRAGMA freelist_count") == [(0,)]
+    data = _file_bytes(path)
+    for answer in active.state.answers.values():
+        assert str(answer.value).encode() not in data
+    assert b"Participant 2" not in data  # the forgotten person's name
 
 
 async def test_the_same_joins_do_reach_people_in_a_named_round(world: World) -> None:
@@ -83,60 +232,16 @@ async def test_the_same_joins_do_reach_people_in_a_named_round(world: World) -> 
     assert _rows(path, JOIN_VIA_SESSION, world.named.id) == [(world.participants[0],)]
 
 
-async def test_a_resumed_anonymous_session_still_sees_its_answers(world: World) -> None:
-    _, _, active = await _answer_and_finish(world)
-    answers = await world.repo.live_answers(active.id)
-    assert {step: row.value["n"] for step, row in answers.items()} == {"q1": 2, "q2": 2}
-    assert {row.user_id for row in answers.values()} == {None}
-
-
-async def test_finished_response_ids_appear_nowhere_else(world: World) -> None:
-    _, _, active = await _answer_and_finish(world)
+async def test_no_join_reaches_a_person_once_written_out(world: World) -> None:
+    await _send(world)
+    await world.repo.close_round(world.anonymous.id, at(95))
     path = world.repo.path
-    finished = {r for (r,) in _rows(path, "SELECT response_id FROM answers")} - {active.response_id}
-    assert len(finished) == 2
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")]
-            for column in columns:
-                if (table, column) in {("answers", "response_id"), ("responses", "id")}:
-                    continue
-                for response_id in finished:
-                    hits = conn.execute(
-                        f"SELECT count(*) FROM {table} WHERE {column} = ? "
-                        f"OR instr(CAST({column} AS TEXT), ?) > 0",
-                        (response_id, str(response_id)),
-                    ).fetchone()[0]
-                    assert hits == 0, f"{table}.{column} holds response {response_id}"
-
-
-async def test_anonymous_ids_are_random_and_times_keep_only_the_day(world: World) -> None:
-    await _answer_and_finish(world)
-    path = world.repo.path
-    rows = _rows(
-        path,
-        "SELECT r.id, a.id, a.answered_at, r.submitted_at FROM responses r "
-        "JOIN answers a ON a.response_id = r.id WHERE r.round_id = ?",
-        world.anonymous.id,
-    )
-    assert len(rows) == 9
-    for response_id, answer_id, answered_at, submitted_at in rows:
-        # Sequential ids would follow the order of sessions and steps, re-linking by rank.
-        assert isinstance(response_id, int)
-        assert isinstance(answer_id, int)
-        assert response_id > 2**32
-        assert answer_id > 2**32
-        assert str(answered_at).endswith("T00:00:00.000000+00:00")
-        assert submitted_at is None or str(submitted_at).endswith("T00:00:00.000000+00:00")
-    rows_of_round = await world.repo.answers_of_round(world.anonymous.id)
-    assert len(rows_of_round) == 6  # live answers: q1 and q2 of each of three responses
-    assert {row.user_id for row in rows_of_round} == {None}
-    assert sorted(row.submitted for row in rows_of_round) == [False] * 4 + [True] * 2
+    assert _rows(path, JOIN_VIA_SESSION, world.anonymous.id) == []
+    assert _rows(path, JOIN_VIA_RESPONSE, world.anonymous.id) == []
 
 
 async def test_completion_is_known_without_the_answers(world: World) -> None:
-    submitted, cancelled, active = await _answer_and_finish(world)
+    submitted, cancelled, active = await _send(world)
     status = await world.repo.round_status(world.anonymous.id)
     assert (status.submitted, status.stopped) == ((submitted.user_id,), (cancelled.user_id,))
     assert status.active == (active.user_id,)
@@ -149,18 +254,18 @@ async def test_completion_is_known_without_the_answers(world: World) -> None:
 
 
 async def test_a_duplicate_final_update_changes_nothing(world: World) -> None:
-    submitted, _, _ = await _answer_and_finish(world)
+    submitted, _, _ = await _send(world)
     again = await world.repo.apply_step(UpdateId(1), submitted.id, state(1), [], [], at(99))
     assert again is ApplyResult.DUPLICATE
+    (pool,) = _rows(world.repo.path, "SELECT deposits_json FROM pools")
+    assert len(json.loads(str(pool[0]))) == 1
 
 
-async def test_a_random_answer_id_drawn_twice_is_drawn_again(
+async def test_a_random_id_drawn_twice_is_drawn_again(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = world.repo
-    session = await repo.start_session(
-        world.anonymous.id, world.participants[0], state(), 1, at(20)
-    )
+    session = await repo.start_session(world.named.id, world.participants[0], state(), 1, at(20))
     draws = iter([42, 42, 42, 78])  # the second answer draws the first one's id twice
     monkeypatch.setattr(secrets, "randbits", lambda bits: next(draws) - 1)
     await repo.apply_step(UpdateId(1), session.id, state(), [AnswerWrite("q1", 1)], [], at(21))
@@ -170,6 +275,20 @@ async def test_a_random_answer_id_drawn_twice_is_drawn_again(
         "q1": (42, 1),
         "q2": (78, 2),
     }
+
+
+async def test_a_written_out_id_drawn_twice_is_drawn_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = world.repo
+    session = await repo.start_session(world.anonymous.id, world.participants[0], state(), 1, at(20))  # fmt: skip
+    sent = state(1, q1="one", q2="two")
+    await repo.apply_step(UpdateId(1), session.id, sent, [], [], at(21), "submitted")
+    draws = iter([7, 42, 42, 78])  # the response, then its second answer draws the first's id
+    monkeypatch.setattr(secrets, "randbits", lambda bits: next(draws) - 1)
+    await repo.close_round(world.anonymous.id, at(22))
+    rows = await repo.answers_of_round(world.anonymous.id)
+    assert sorted((row.response_id, row.id) for row in rows) == [(7, 42), (7, 78)]
 
 
 async def test_a_re_answer_retracts_the_live_answer_first(world: World) -> None:
@@ -186,29 +305,25 @@ async def test_a_re_answer_retracts_the_live_answer_first(world: World) -> None:
 async def test_named_ids_do_not_follow_anonymous_ones(world: World) -> None:
     """A named response or answer numbered after the largest id would date an anonymous one."""
     repo = world.repo
-    await _answer_and_finish(world)  # anonymous responses and answers first
+    await _send(world)
+    await repo.close_round(world.anonymous.id, at(94))  # anonymous responses and answers first
     named = await repo.start_session(world.named.id, world.participants[0], state(), 1, at(95))
     await repo.apply_step(UpdateId(5000), named.id, state(), [AnswerWrite("q1", 1)], [], at(96))
     path = repo.path
     for table in ("responses", "answers"):
-        anonymous_ids = {
-            row[0]
-            for row in _rows(
-                path,
-                f"SELECT t.id FROM {table} t JOIN responses r ON r.id = "
-                f"{'t.id' if table == 'responses' else 't.response_id'} WHERE r.round_id = ?",
-                world.anonymous.id,
-            )
-        }
-        named_ids = {
-            row[0]
-            for row in _rows(
-                path,
-                f"SELECT t.id FROM {table} t JOIN responses r ON r.id = "
-                f"{'t.id' if table == 'responses' else 't.response_id'} WHERE r.round_id = ?",
-                world.named.id,
-            )
-        }
+        ids = {}
+        for round_ in (world.anonymous, world.named):
+            ids[round_.id] = {
+                row[0]
+                for row in _rows(
+                    path,
+                    f"SELECT t.id FROM {table} t JOIN responses r ON r.id = "
+                    f"{'t.id' if table == 'responses' else 't.response_id'} WHERE r.round_id = ?",
+                    round_.id,
+                )
+            }
+        anonymous_ids, named_ids = ids[world.anonymous.id], ids[world.named.id]
+        assert anonymous_ids
         assert named_ids
         assert all(isinstance(i, int) and i > 2**32 for i in named_ids), table
         assert not {i - 1 for i in named_ids} & anonymous_ids, table

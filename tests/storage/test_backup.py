@@ -95,3 +95,18 @@ async def test_a_backup_never_replaces_an_existing_file(
     assert "\n" not in str(caught.value)
     assert await asyncio.to_thread(target.read_bytes) == b"last week's backup"
     assert not await asyncio.to_thread(target.with_name(f".{target.name}.partial").exists)
+
+
+async def test_a_backup_is_compact_and_keeps_no_deleted_page(world: World, tmp_path: Path) -> None:
+    """VACUUM INTO writes the rows alone: no free page, no insertion history, nothing deleted."""
+    repo = world.repo
+    for n in range(2000):  # several pages of update ids, then freed by the pruning
+        await repo.mark_update_processed(UpdateId(10_000 + n), at(0))
+    assert await repo.prune_processed_updates(at(1)) == 2000
+    assert _count(repo.path, "PRAGMA freelist_count") > 0  # the live file keeps them for reuse
+    target = tmp_path / "copy.db"
+    await repo.backup(target)
+    assert _count(target, "PRAGMA freelist_count") == 0
+    assert _count(target, "SELECT count(*) FROM processed_updates") == 0
+    assert _count(target, "SELECT count(*) FROM people") == 4
+    assert _count(target, "PRAGMA page_count") < _count(repo.path, "PRAGMA page_count")

@@ -21,6 +21,7 @@ EXPECTED_TABLES = {
     "flows",
     "rounds",
     "sessions",
+    "pools",
     "responses",
     "answers",
     "completions",
@@ -59,6 +60,7 @@ async def test_migrate_from_empty_creates_the_whole_schema(db_path: Path) -> Non
         (2, "m0002_dialogs"),
         (3, "m0003_flow_definitions"),
         (4, "m0004_cohort_timezone"),
+        (5, "m0005_anonymous_pools"),
     ]
     assert _query(db_path, "PRAGMA user_version") == [(LATEST,)]
     assert _query(db_path, "PRAGMA journal_mode") == [("wal",)]

@@ -55,10 +55,15 @@ async def _answer(
 ) -> None:
     repo = world.repo
     session = await repo.start_session(round_.id, user, state(), 1, at(10))
+    # The state holds the answers, as the engine's does: an anonymous round keeps them there.
     for n, value in enumerate(values):
-        await repo.apply_step(None, session.id, state(), [AnswerWrite("q1", value)], [], at(11 + n))
+        answered = state(q1=value)
+        await repo.apply_step(
+            None, session.id, answered, [AnswerWrite("q1", value)], [], at(11 + n)
+        )
     if end:
-        await repo.apply_step(None, session.id, state(), [], [], at(20), "submitted")
+        final = state(q1=values[-1])
+        await repo.apply_step(None, session.id, final, [], [], at(20), "submitted")
 
 
 async def _story(world: World) -> Story:
@@ -137,11 +142,13 @@ async def test_person_data_holds_what_is_linked_to_the_person(world: World) -> N
     }
     answers = {(a["round_id"], a["value"], a["retracted"]) for a in data["answers"]}
     # The finished anonymous answer is linked to nobody: it cannot be found, so it is not here.
+    # An unfinished anonymous one lives in its session's state only, which is exported.
     assert answers == {
         (world.named.id, "ada-retracted", True),
         (world.named.id, "ada-named", False),
-        (story.later.id, "ada-unfinished", False),
     }
+    (later,) = [s for s in data["sessions"] if s["round_id"] == story.later.id]
+    assert later["state"]["answers"] == {"q1": "ada-unfinished"}
     assert sorted(c["round_id"] for c in data["completions"]) == [
         world.named.id,
         world.anonymous.id,
@@ -227,6 +234,7 @@ async def test_a_stranger_has_an_empty_export(repo: SqliteRepository) -> None:
 
 async def test_forgetting_erases_every_link_and_leaves_others_untouched(world: World) -> None:
     story, path = await _story(world), world.repo.path
+    await world.repo.close_round(world.anonymous.id, at(25))  # its pool written out
     before = _everything_of(path, story.bea)
     anonymous = "SELECT * FROM answers WHERE value_json = '\"ada-anonymous\"'"
     anonymous_before = _sql(path, anonymous)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from storage import SqliteRepository, StorageError, UserId, open_repository, writer
+from storage.models import to_text
 from storage.writer import run_batch
 from tests.storage.conftest import at
 
@@ -160,3 +161,49 @@ async def test_writes_that_arrive_together_share_one_commit(
 ) -> None:
     await asyncio.gather(*(repo.upsert_person(UserId(n), f"P{n}", "en", at(0)) for n in range(40)))
     assert batch_sizes == [40]
+
+
+async def test_one_erasure_per_batch_after_its_commit(
+    repo: SqliteRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The most any committed unit asked for, once, after the COMMIT; a failed unit asks nothing."""
+    done: list[tuple[writer.Erase, bool]] = []
+
+    def recording(conn: sqlite3.Connection, level: writer.Erase) -> None:
+        done.append((level, conn.in_transaction))
+
+    monkeypatch.setattr(writer, "erase", recording)
+
+    def failing(conn: sqlite3.Connection) -> None:
+        raise ValueError("refused")
+
+    async def write(n: int, level: writer.Erase) -> None:
+        # The writer is internal: its erase protocol is what this test is about.
+        await repo._writer.submit(lambda conn: repo_person(conn, n), lambda _: level)
+
+    results = await asyncio.gather(
+        write(1, writer.Erase.CHECKPOINT),
+        write(2, writer.Erase.NOTHING),
+        repo._writer.submit(failing, lambda _: writer.Erase.VACUUM),
+        return_exceptions=True,
+    )
+    assert [type(r) for r in results] == [type(None), type(None), ValueError]
+    assert done == [(writer.Erase.CHECKPOINT, False)]
+
+
+def repo_person(conn: sqlite3.Connection, n: int) -> None:
+    conn.execute(
+        "INSERT INTO people (user_id, display_name, created_at, updated_at) VALUES (?, 'p', ?, ?)",
+        (n, to_text(at(0)), to_text(at(0))),
+    )
+
+
+async def test_a_failed_erasure_is_logged_and_fails_no_caller(
+    repo: SqliteRepository, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(value: object) -> writer.Erase:
+        raise RuntimeError("cannot tell")
+
+    await repo._writer.submit(lambda conn: repo_person(conn, 7), broken)
+    assert await repo.get_person(UserId(7)) is not None
+    assert "could not overwrite erased data" in caplog.text
