@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -49,6 +50,7 @@ from tests.storage.attack_story import (
     build,
 )
 from tests.storage.filefmt import (
+    Cell,
     Image,
     find_all,
     integer_encodings,
@@ -265,30 +267,29 @@ def nearest(targets: Mapping[str, Sequence[float]], probes: Sequence[float]) -> 
 def test_sql_joins_of_every_column_do_not_link_answers_to_people(
     story: Story, tmp_path: Path
 ) -> None:
+    """Times, ids and counts, read with SQL from every column of every table (a backup holds
+    the same rows: the page-level attacks below read the backups)."""
     senders = story.scored
     texts = [p.text for p in senders if p.text is not None]
-    for name, files in (("live", story.during), ("backup", story.anonymous_backup)):
-        rows = read_rows(files, tmp_path / name)
-        traits = text_traits(rows, texts)
-        assert set(traits) == set(texts), f"{name}: the answers sent must all be in the file"
-        people = {p.user: person_traits(rows, p.user) for p in senders}
-        scores = Scores(senders)
-        stamps = {t: [m.timestamp() for m in tr.times] for t, tr in traits.items()}
-        public = {p.user: [m.timestamp() for m in (p.started, typed(p), done(p))] for p in senders}
-        scores.add(
-            "nearest time to the person's", {u: nearest(stamps, v) for u, v in public.items()}
-        )
-        scores.add(
-            "nearest time to the person's rows'",
-            {u: nearest(stamps, [m.timestamp() for m in tr.times]) for u, tr in people.items()},
-        )
-        days = {t: {m.date() for m in tr.times} for t, tr in traits.items()}
-        scores.add("same day", {p.user: _first_on(days, typed(p).date()) for p in senders})
-        first = sorted(traits, key=lambda t: min(stamps[t], default=math.inf))
-        scores.add("time order vs finishing", by_rank(in_order(senders, done), first))
-        scores.add("time order vs typing", by_rank(in_order(senders, typed), first))
-        _number_orders(scores, senders, traits, people)
-        scores.check()
+    rows = read_rows(story.during, tmp_path / "copy")
+    traits = text_traits(rows, texts)
+    assert set(traits) == set(texts), "the answers sent must all be in the file"
+    people = {p.user: person_traits(rows, p.user) for p in senders}
+    scores = Scores(senders)
+    stamps = {t: [m.timestamp() for m in tr.times] for t, tr in traits.items()}
+    public = {p.user: [m.timestamp() for m in (p.started, typed(p), done(p))] for p in senders}
+    scores.add("nearest time to the person's", {u: nearest(stamps, v) for u, v in public.items()})
+    scores.add(
+        "nearest time to the person's rows'",
+        {u: nearest(stamps, [m.timestamp() for m in tr.times]) for u, tr in people.items()},
+    )
+    days = {t: {m.date() for m in tr.times} for t, tr in traits.items()}
+    scores.add("same day", {p.user: _first_on(days, typed(p).date()) for p in senders})
+    first = sorted(traits, key=lambda t: min(stamps[t], default=math.inf))
+    scores.add("time order vs finishing", by_rank(in_order(senders, done), first))
+    scores.add("time order vs typing", by_rank(in_order(senders, typed), first))
+    _number_orders(scores, senders, traits, people)
+    scores.check()
 
 
 def _first_on(days: Mapping[str, set[date]], day: date) -> str | None:
@@ -304,20 +305,35 @@ def _number_orders(
     """Ids and counts: every number kept with the texts, in order, against the order people
     finished and started; and every number kept about people (a revision, a count, a length)
     against the size of what is linked to each text."""
-    keys = Counter(key for tr in traits.values() for key in tr.numbers)
+    theirs = _orders({t: tr.numbers for t, tr in traits.items()}, list(traits))
+    mine = _orders({p: people[p.user].numbers for p in senders}, in_order(senders, done))
+    for key, ordered in theirs.items():
+        if key.startswith("("):  # what is linked to the text, against what is kept of people
+            for label, ranked in mine.items():
+                scores.add(f"{label} vs {key}", by_rank(ranked, ordered))
+        else:
+            scores.add(f"{key} vs finishing", by_rank(in_order(senders, done), ordered))
+            scores.add(f"{key} vs starting", by_rank(in_order(senders, started), ordered))
+
+
+T = TypeVar("T")
+
+
+def _orders(numbers: Mapping[Any, Mapping[str, float]], items: Sequence[T]) -> dict[str, list[T]]:
+    """`items` sorted by each number most of them have, if it is not the same for all; two
+    numbers that sort them alike count once."""
+    keys = Counter(key for values in numbers.values() for key in values)
+    orders: dict[str, list[T]] = {}
     for key, seen in sorted(keys.items()):
-        if seen < len(traits) // 2 or len({tr.numbers.get(key) for tr in traits.values()}) < 2:
-            continue  # held by few texts, or the same for all: no order to read
-        ordered = sorted(traits, key=lambda t: traits[t].numbers.get(key, math.inf))
-        if key.startswith("("):
-            for mine in sorted({k for tr in people.values() for k in tr.numbers}):
-                values = {u: tr.numbers.get(mine, math.inf) for u, tr in people.items()}
-                if len(set(values.values())) > 1:
-                    ranked = in_order(senders, lambda p, v=values: (v[p.user], done(p)))
-                    scores.add(f"{mine} vs {key}", by_rank(ranked, ordered))
-            continue
-        scores.add(f"{key} vs finishing", by_rank(in_order(senders, done), ordered))
-        scores.add(f"{key} vs starting", by_rank(in_order(senders, started), ordered))
+        values = [numbers[item].get(key, math.inf) for item in items]
+        if seen < len(items) // 2 or len(set(values)) < 2:
+            continue  # held by few, or the same for all: no order to read
+        ordered = [
+            item for _, _, item in sorted(zip(values, range(len(items)), items, strict=True))
+        ]
+        if ordered not in orders.values():
+            orders[key] = ordered
+    return orders
 
 
 # ---- the files, read as pages -----------------------------------------------------------------
@@ -372,22 +388,19 @@ def test_physical_order_of_rows_and_index_entries_does_not_follow_people(story: 
     scores.check()
 
 
-def _distinctive_links(holding: Sequence[tuple[object, str]]) -> dict[int, str]:
+def _distinctive_links(holding: Sequence[tuple[Cell, str]]) -> dict[int, str]:
     """Integers (keys, ids) found in the cells of exactly one text: they link other cells to it."""
     owners: dict[int, set[str]] = {}
     for cell, text in holding:
-        assert hasattr(cell, "values")
-        for value in (*cell.values, cell.rowid):  # type: ignore[attr-defined]
+        for value in (*cell.values, cell.rowid):
             if isinstance(value, int):
                 owners.setdefault(value, set()).add(text)
     return {value: next(iter(o)) for value, o in owners.items() if len(o) == 1}
 
 
-def _texts_of(cell: object, needles: Mapping[str, bytes], links: Mapping[int, str]) -> list[str]:
-    payload: bytes = cell.payload  # type: ignore[attr-defined]
-    found = [text for text, needle in needles.items() if needle in payload]
-    values = (*cell.values, cell.rowid)  # type: ignore[attr-defined]
-    found += [links[v] for v in values if isinstance(v, int) and v in links]
+def _texts_of(cell: Cell, needles: Mapping[str, bytes], links: Mapping[int, str]) -> list[str]:
+    found = [text for text, needle in needles.items() if needle in cell.payload]
+    found += [links[v] for v in (*cell.values, cell.rowid) if isinstance(v, int) and v in links]
     return list(dict.fromkeys(found))
 
 
@@ -416,22 +429,30 @@ def page_images(name: str, data: bytes) -> list[bytes]:
 def test_bytes_do_not_place_answers_by_finishing_or_beside_their_author(story: Story) -> None:
     senders = story.scored
     needles = {p.text: p.text.encode() for p in senders if p.text is not None}
+    ids = {p.user: integer_encodings(p.user)["int6"] for p in senders}  # as a record holds them
+    names = {p.user: p.name.encode() for p in senders}
     scores = Scores(senders)
     for name, data in raw_files(story).items():
-        first = {text: data.find(needle) for text, needle in needles.items()}
-        ranked = sorted((t for t, at in first.items() if at >= 0), key=first.__getitem__)
-        for label, key in (("finishing", done), ("typing", typed), ("starting", started)):
+        wal = name == "wal"
+        size = int.from_bytes(data[8:12], "big") if wal else read_header(data).page_size
+        first = {text: at for text, needle in needles.items() if (at := data.find(needle)) >= 0}
+        # A page fills from its end: the cell written last lies lowest in it.
+        pages = {t: (at - 32) // (size + 24) if wal else at // size for t, at in first.items()}
+        orders = {
+            "offsets": sorted(first, key=first.__getitem__),
+            "offsets, each page from its end": sorted(first, key=lambda t: (pages[t], -first[t])),
+        }
+        for label, key in (("finishing", done), ("starting", started)):
             people = in_order(senders, key)
-            scores.add(f"{name}: offsets vs {label}", by_rank(people, ranked))
-            scores.add(
-                f"{name}: offsets vs {label}, from the end", by_rank(people, ranked, from_end=True)
-            )
-        pages = page_images(name, data)
+            for order, ranked in orders.items():
+                scores.add(f"{name}: {order} vs {label}", by_rank(people, ranked))
+                if wal:  # the log may hold only the latest texts
+                    guess = by_rank(people, ranked, from_end=True)
+                    scores.add(f"{name}: {order} vs {label}, from the end", guess)
+        images = page_images(name, data)
         for how in ("nearest", "preceding"):
-            ids = {p.user: integer_encodings(p.user)["int6"] for p in senders}
-            scores.add(f"{name}: user id {how}", _colocated(pages, needles, ids, how))
-        names = {p.user: p.name.encode() for p in senders}
-        scores.add(f"{name}: name nearest", _colocated(pages, needles, names, "nearest"))
+            scores.add(f"{name}: user id {how}", _colocated(images, needles, ids, how))
+        scores.add(f"{name}: name nearest", _colocated(images, needles, names, "nearest"))
     scores.check()
 
 
@@ -442,24 +463,25 @@ def _colocated(
     how: str,
 ) -> Guess:
     """Each text met in a page (or frame) votes for the person whose mark lies nearest to it in
-    that page; each person's guess is the text that voted for them most often."""
+    that page (or nearest before it); each person's guess is the text that voted most for them."""
     votes: dict[UserId, Counter[str]] = {}
     for page in pages:
-        found = {u: find_all(page, mark) for u, mark in marks.items()}
-        if not any(found.values()):
+        found = {u: offsets for u, mark in marks.items() if (offsets := find_all(page, mark))}
+        if not found:
             continue
         for text, needle in needles.items():
             for at in find_all(page, needle):
-                gaps = {
-                    u: min(at - o if how == "preceding" else abs(at - o) for o in offsets)
-                    for u, offsets in found.items()
-                    if any(o < at for o in offsets) or (offsets and how == "nearest")
-                }
-                if how == "preceding":  # the nearest mark before the text
-                    gaps = {u: min(at - o for o in found[u] if o < at) for u in gaps}
-                if gaps:
-                    votes.setdefault(min(gaps, key=gaps.__getitem__), Counter())[text] += 1
+                gaps = {u: _gap(at, offsets, how) for u, offsets in found.items()}
+                user = min(gaps, key=gaps.__getitem__)
+                if gaps[user] < math.inf:
+                    votes.setdefault(user, Counter())[text] += 1
     return {u: counter.most_common(1)[0][0] for u, counter in votes.items()}
+
+
+def _gap(at: int, offsets: Sequence[int], how: str) -> float:
+    if how == "preceding":
+        return min((at - o for o in offsets if o < at), default=math.inf)
+    return min(abs(at - o) for o in offsets)
 
 
 # ---- forgetting -------------------------------------------------------------------------------
@@ -499,7 +521,8 @@ def test_a_forgotten_person_leaves_no_trace_in_tables_files_or_backups(
     for place, files in (
         ("open", story.after_forget),
         ("closed", story.closed),
-        ("backup", story.forget_backup),
+        ("backup, open", story.forget_backup),
+        ("backup, closed", story.closed_backup),
     ):
         for row in read_rows(files, tmp_path / place):
             for column, value in row.values.items():
