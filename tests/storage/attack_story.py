@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import secrets
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,6 +124,9 @@ class Files:
     main: Path
     wal: Path | None
 
+    def wal_bytes(self) -> bytes:
+        return self.wal.read_bytes() if self.wal is not None and self.wal.exists() else b""
+
 
 @dataclass
 class Story:
@@ -131,6 +134,7 @@ class Story:
     anonymous: Round
     during: Files  # after the round closed and its backup, the repository still open
     anonymous_backup: Path
+    before_forget: Files  # the named round answered, the repository open
     after_forget: Files  # the repository still open
     forget_backup: Path  # by `repo.backup`, right after the forget
     closed: Files  # after closing the repository
@@ -273,9 +277,7 @@ def _snapshot(path: Path, folder: Path) -> Files:
     return Files(folder, folder / path.name, wal if wal.exists() else None)
 
 
-async def _setup(
-    repo: SqliteRepository, flows: Mapping[str, Flow], people: list[tuple[UserId, str, str]]
-) -> Round:
+async def _setup(repo: SqliteRepository, people: list[tuple[UserId, str, str]]) -> Round:
     at = DAY0 - timedelta(days=7)
     await repo.upsert_person(FACILITATOR, "Fatou Ndiaye", "fr", at)
     cohort = await repo.create_cohort("Coopératives 2025", "COOP25", FACILITATOR, at)
@@ -304,14 +306,14 @@ async def build(folder: Path) -> Story:
     """Play the whole story in `folder`; deterministic but for the free texts' random parts."""
     rng = random.Random(20250303)
     path = folder / "bilan.db"
-    flows = {
-        f.id: f for f in (load_flow_text(t, "story.yaml") for t in (ANONYMOUS_FLOW, NAMED_FLOW))
-    }
+    loaded = (load_flow_text(text, "story.yaml") for text in (ANONYMOUS_FLOW, NAMED_FLOW))
+    flows = {str(flow.id): flow for flow in loaded}
     people = _people(rng)
     people.append((FORGOTTEN, FORGOTTEN_NAME, FORGOTTEN_ORG))
     driver = Driver(await open_repository(path), flows)
-    round_ = await _setup(driver.repo, flows, people)
-    participants, events = [], []
+    round_ = await _setup(driver.repo, people)
+    participants: list[Participant] = []
+    events: list[tuple[datetime, int, Maker | None]] = []
     for k, (start, ending) in enumerate(_schedule(rng)):
         # Unique, and all of one length: the text itself must not say whose it is.
         text = f"remarque {secrets.token_hex(4)} : plus de temps pour les échanges"
@@ -349,7 +351,9 @@ async def build(folder: Path) -> Story:
     anonymous_backup = folder / "anonymous-backup.db"
     await driver.repo.backup(anonymous_backup)
     during = _snapshot(path, folder / "during")
-    forgotten_texts = await _named_round(driver, round_.cohort_id)
+    forgotten_texts = await _named_round(driver, round_.cohort_id, participants[:2])
+    before_forget = _snapshot(path, folder / "before-forget")
+    await driver.repo.forget_person(FORGOTTEN, driver.clock + timedelta(minutes=1))
     forget_backup = folder / "forget-backup.db"
     await driver.repo.backup(forget_backup)
     after_forget = _snapshot(path, folder / "after-forget")
@@ -362,6 +366,7 @@ async def build(folder: Path) -> Story:
         closed,
         during,
         anonymous_backup,
+        before_forget,
         after_forget,
         forget_backup,
         closed_files,
@@ -370,9 +375,11 @@ async def build(folder: Path) -> Story:
     )
 
 
-async def _named_round(driver: Driver, cohort_id: CohortId) -> tuple[str, ...]:
+async def _named_round(
+    driver: Driver, cohort_id: CohortId, others: Sequence[Participant]
+) -> tuple[str, ...]:
     """A named round a week later, in which the person to forget writes about her project, edits
-    an answer from the review, and submits; then she asks to be forgotten."""
+    an answer from the review, and submits, as two others do; then she asks to be forgotten."""
     repo, at = driver.repo, CLOSE + timedelta(days=7)
     named = await repo.open_round(cohort_id, "suivi_projet", 1, False, FACILITATOR, at)
     token = secrets.token_hex(4)
@@ -388,12 +395,17 @@ async def _named_round(driver: Driver, cohort_id: CohortId) -> tuple[str, ...]:
         _type(texts[2]),
         _submit,
     ]
-    driver.clock = at + timedelta(minutes=1)
+    for n, person in enumerate(others):
+        driver.clock = at + timedelta(minutes=30 * n)
+        session = await driver.start(named, person.user, driver.clock)
+        for answer in (_type(f"projet {n} en cours"), _type("un comptable"), _submit):
+            driver.clock += timedelta(minutes=2)
+            await driver.event(session, answer)
+    driver.clock = at + timedelta(hours=2)
     session = await driver.start(named, FORGOTTEN, driver.clock)
     for maker in steps:
         driver.clock += timedelta(minutes=2)
         await driver.event(session, maker)
     driver.clock += timedelta(hours=3)
     await repo.set_dialog(FORGOTTEN, "forget", {"step": "confirm"}, driver.clock)
-    await repo.forget_person(FORGOTTEN, driver.clock + timedelta(minutes=1))
     return texts
