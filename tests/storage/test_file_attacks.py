@@ -153,7 +153,9 @@ def read_rows(files: Files | Path, scratch: Path) -> list[Row]:
             shutil.copyfile(path, scratch / path.name)
     uri = (scratch / source.name).as_uri() + "?mode=ro"
     rows: list[Row] = []
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+    # Read-only needs the -shm beside a -wal; a copy without one is opened as any file.
+    opened = sqlite3.connect(uri, uri=True) if (scratch / f"{source.name}-shm").exists() else None
+    with contextlib.closing(opened or sqlite3.connect(scratch / source.name)) as conn:
         tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
             try:
