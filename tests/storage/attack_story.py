@@ -12,7 +12,7 @@ import random
 import secrets
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -153,7 +153,6 @@ class Driver:
 
     repo: SqliteRepository
     flows: Mapping[str, Flow]
-    anonymous: set[int] = field(default_factory=set)
     update: int = 731_000_000
     clock: datetime = DAY0
 
@@ -161,8 +160,6 @@ class Driver:
         flow = self.flows[round_.flow_id]
         state = SessionState.new(flow.id, flow.version, "fr")
         session = await self.repo.start_session(round_.id, user, state, flow.version, at)
-        if round_.anonymous:
-            self.anonymous.add(session.round_id)
         await self.event(session.id, Started(at=at))
         return session.id
 
@@ -181,9 +178,7 @@ class Driver:
                 retracted.append(effect.step)
             elif isinstance(effect, Finish):
                 status = effect.outcome
-        state = outcome.state
-        if session.round_id in self.anonymous and status != "active":
-            state = state.evolve(answers={}, skipped=frozenset())
+        state = outcome.state  # the real final state: the storage decides what to keep of it
         self.update += 1  # Telegram numbers the updates it sends the bot one after the other
         await self.repo.apply_step(
             UpdateId(self.update), session.id, state, recorded, retracted, event.at, status=status
