@@ -361,7 +361,7 @@ async def on_forget(update: Update, context: Context) -> None:
         (Button(t("No, keep it"), MenuButton("drop").encode()),),
     )
     text = t(
-        "Delete everything stored about you: your profile, your memberships and your answers? This cannot be undone. (Anonymous answers cannot be traced back to you, so they stay.)"
+        "Delete everything stored about you: your profile, your memberships and your answers? They are overwritten in the bot's database, and this cannot be undone. (Anonymous answers you sent cannot be traced back to you, so they stay.)"
     )
     await telegram_io.send(context.bot, user.id, Reply(text, rows))
 

@@ -249,7 +249,8 @@ async def close_round(
 ) -> None:
     """Close a round and end its sessions: late answers are refused, anonymous ones scrubbed.
 
-    Each participant still answering is told, in their language, that their answers are kept.
+    Each participant still answering is told, in their language, what becomes of their answers
+    (kept in a named round; discarded, never sent, in an anonymous one).
     `in_background` ends the sessions in a task of their own: a handler holding its own chat's
     lock must not wait for other chats' locks (two facilitators closing at once would deadlock).
     """

@@ -1,8 +1,8 @@
 """SQL about a person's own data: the export (`/mydata`) and the erasure (`/forget`).
 
-Rule: both follow the links the schema keeps, and only those. An answer of a finished anonymous
-session has no link to anyone (see `storage/sessions.py`), so it is neither exported nor erased:
-nothing can tell whose it is. Every column that references a person must be known here; a test
+Rule: both follow the links the schema keeps, and only those. An anonymous answer once sent has
+no link to anyone (see `storage/anonymity.py`), so it is neither exported nor erased: nothing can
+tell whose it is; until sent, it is in the person's session state, exported and erased with it. Every column that references a person must be known here; a test
 compares the schema with the set this module handles.
 
 Functions here take a `sqlite3.Connection` and run on its thread; `forget_person` is a unit for
@@ -25,8 +25,8 @@ _ACCOUNTABLE = (("cohorts", "created_by"), ("rounds", "opened_by"), ("audit_log"
 
 FORGOTTEN_NAME = "—"
 
-# The responses holding answers that can still be tied to the person: those of named rounds,
-# and, while a session is active, the anonymous one it still points to.
+# The responses holding answers that can still be tied to the person: those of named rounds (an
+# anonymous session has no response: its answers stay in its state until the pool takes them).
 _LINKED_RESPONSES = (
     "SELECT id FROM responses WHERE user_id = :user "
     "UNION SELECT response_id FROM sessions WHERE user_id = :user AND response_id IS NOT NULL"
