@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import translator
+from flows.schema import Language
 from storage.models import RoundId, UserId
 from tests.bot.conftest import BotWorld
 
@@ -24,6 +25,19 @@ async def create_cohort(world: BotWorld, facilitator: int = FATOU, name: str = "
     found = re.search(r"start=j([0-9a-f]+)", message.content)
     assert found is not None, message.content
     return found.group(1)
+
+
+async def privacy_notice(world: BotWorld, user_id: int, language_button: str) -> str:
+    """Open the cohort's invitation as a new member and go through to the privacy notice."""
+    code = await create_cohort(world)
+    await world.client.send_command(user_id, "start", f"j{code}")
+    await world.tap(user_id, language_button)
+    await world.tap(user_id, next(iter((await world.last(user_id)).button_texts)))  # the name
+    await world.tap(user_id, translator(LANGUAGE_OF[language_button])("Skip »"))
+    return (await world.last(user_id)).content
+
+
+LANGUAGE_OF: dict[str, Language] = {"Français": "fr", "English": "en", "Nederlands": "nl"}
 
 
 async def join(

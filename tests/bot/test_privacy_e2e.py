@@ -15,7 +15,7 @@ from bot.i18n import translator
 from flows.state import SessionState
 from storage.models import CohortId, Round, UserId
 from tests.bot.conftest import BotWorld
-from tests.bot.test_cohorts_e2e import answer_satisfaction, create_cohort
+from tests.bot.test_cohorts_e2e import answer_satisfaction, privacy_notice
 
 pytestmark = pytest.mark.e2e
 FATOU, ANA = 101, 221  # Fatou: `create_cohort`'s default facilitator
@@ -129,12 +129,7 @@ async def test_a_long_summary_comes_as_its_own_message_within_telegrams_limit(
 async def test_the_privacy_notice_says_what_holds(world: BotWorld) -> None:
     await world.client.create_user("Fatou", user_id=FATOU, language_code="fr")
     await world.client.create_user("Ana", user_id=ANA, language_code="fr")
-    code = await create_cohort(world)
-    await world.client.send_command(ANA, "start", f"j{code}")
-    await world.tap(ANA, "Français")
-    await world.tap(ANA, next(iter((await world.last(ANA)).button_texts)))
-    await world.tap(ANA, fr("Skip »"))
-    notice = (await world.last(ANA)).content
+    notice = await privacy_notice(world, ANA, "Français")
     assert (
         fr(
             "In an anonymous questionnaire, your answers are kept only once you send it, and then without any link to you: once you send it, nobody can tell which answers are yours, not even with the database. If you leave it, or it closes, before you send it, the answers you gave are discarded."

@@ -10,7 +10,7 @@ from bot.i18n import translator
 from bot.menus import FACILITATOR_COMMANDS, PARTICIPANT_COMMANDS
 from storage.models import UserId
 from tests.bot.conftest import BotWorld
-from tests.bot.test_cohorts_e2e import create_cohort, join
+from tests.bot.test_cohorts_e2e import create_cohort, join, privacy_notice
 
 pytestmark = pytest.mark.e2e
 FATOU, ANA, BRAM = 101, 211, 212  # Fatou: `create_cohort`'s default facilitator
@@ -21,12 +21,7 @@ fr, en, nl = translator("fr"), translator("en"), translator("nl")
 async def test_the_privacy_notice_promises_nothing_the_bot_does_not_do(world: BotWorld) -> None:
     await world.client.create_user("Fatou", user_id=FATOU, language_code="en")
     await world.client.create_user("Ana", user_id=ANA, language_code="en")
-    code = await create_cohort(world)
-    await world.client.send_command(ANA, "start", f"j{code}")
-    await world.tap(ANA, "English")
-    await world.tap(ANA, next(iter((await world.last(ANA)).button_texts)))
-    await world.tap(ANA, en("Skip »"))
-    notice = (await world.last(ANA)).content
+    notice = await privacy_notice(world, ANA, "English")
     assert "charts" not in notice, "no charts exist yet"
     assert "Today nobody but you sees your answers in the bot." in notice
     assert "who has answered (your name), not your answers" in notice
