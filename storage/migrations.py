@@ -56,6 +56,7 @@ def m0004_cohort_timezone(conn: sqlite3.Connection) -> None:
 
 def m0005_anonymous_pools(conn: sqlite3.Connection) -> None:
     execute_script(conn, schema.ANONYMOUS_POOLS)
+    execute_script(conn, schema.UNLINK_ANONYMOUS_SESSIONS)
 
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -249,3 +249,17 @@ CREATE TABLE pools (
     deposits_json TEXT NOT NULL
 ) STRICT;
 """
+
+# Before the pools, an anonymous session wrote its answers as rows as it went, linked to it by
+# its response while active: its state holds the same answers, which its submit now deposits.
+UNLINK_ANONYMOUS_SESSIONS = """
+PRAGMA defer_foreign_keys = ON;
+DELETE FROM answers WHERE response_id IN (
+    SELECT s.response_id FROM sessions s JOIN rounds r ON r.id = s.round_id
+    WHERE r.anonymous = 1 AND s.response_id IS NOT NULL);
+DELETE FROM responses WHERE id IN (
+    SELECT s.response_id FROM sessions s JOIN rounds r ON r.id = s.round_id
+    WHERE r.anonymous = 1 AND s.response_id IS NOT NULL);
+UPDATE sessions SET response_id = NULL
+WHERE response_id IS NOT NULL AND round_id IN (SELECT id FROM rounds WHERE anonymous = 1);
+"""

@@ -84,6 +84,8 @@ class GroupCommitWriter:
         self._wake: asyncio.Future[None] | None = None  # the idle task waits on it
         self._closing = False
         self._stats = WriteStats(batches=0, requests=0)
+        # An erasure a batch could not finish (a reader held the WAL): the next batch retries it.
+        self._owed = Erase.NOTHING
         self._task = asyncio.create_task(self._run(), name="storage-writer")
 
     @property
@@ -144,7 +146,9 @@ class GroupCommitWriter:
         units = [request.unit for request in batch]
         erasers = [request.erase for request in batch]
         try:
-            outcomes = await self._db.run(partial(_commit_and_erase, units=units, erasers=erasers))
+            outcomes, self._owed = await self._db.run(
+                partial(_commit_and_erase, units=units, erasers=erasers, owed=self._owed)
+            )
         except Exception as error:  # the connection itself failed: this batch is lost
             outcomes = [_Outcome(error=error) for _ in batch]
         self._stats = WriteStats(self._stats.batches + 1, self._stats.requests + len(batch))
@@ -179,10 +183,15 @@ class GroupCommitWriter:
 
 
 def _commit_and_erase(
-    conn: sqlite3.Connection, units: Sequence[Unit[Any]], erasers: Sequence[Callable[[Any], Erase]]
-) -> list[_Outcome]:
-    """`run_batch`, then the erasure the committed units asked for; on the connection's thread."""
+    conn: sqlite3.Connection,
+    units: Sequence[Unit[Any]],
+    erasers: Sequence[Callable[[Any], Erase]],
+    owed: Erase,
+) -> tuple[list[_Outcome], Erase]:
+    """`run_batch`, then the erasure the committed units asked for, with any an earlier batch
+    could not finish; on the connection's thread. Returns the outcomes and what is still owed."""
     outcomes = run_batch(conn, units)
+    level = owed
     try:
         level = max(
             (
@@ -190,12 +199,14 @@ def _commit_and_erase(
                 for eraser, o in zip(erasers, outcomes, strict=True)
                 if o.error is None
             ),
-            default=Erase.NOTHING,
+            default=owed,
         )
+        level = max(level, owed)
         erase(conn, level)
-    except Exception:  # committed already: the callers' writes stand, the next erasure catches up
+    except Exception:  # committed already: the callers' writes stand; the next batch tries again
         log.exception("could not overwrite erased data after a commit")
-    return outcomes
+        return outcomes, level
+    return outcomes, Erase.NOTHING
 
 
 def erase(conn: sqlite3.Connection, level: Erase) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from storage import MIGRATIONS, MigrationError, SchemaTooNewError, UserId, open_repository
 from storage.migrations import execute_script
-from tests.storage.conftest import at
+from tests.storage.conftest import at, state
 
 EXPECTED_TABLES = {
     "migrations",
@@ -104,6 +104,32 @@ async def test_cohorts_of_an_older_schema_get_the_default_timezone(db_path: Path
     assert older is not None
     assert (older.timezone, newer.timezone) == ("Europe/Brussels", "Europe/Lisbon")
     assert default.timezone == "Europe/Brussels"
+
+
+async def test_an_anonymous_session_of_an_older_schema_loses_its_link(db_path: Path) -> None:
+    """The release before the pools kept an active anonymous session's answers as rows linked
+    to it; the upgrade drops them (the session's state holds them, its submit deposits them)."""
+    async with await open_repository(db_path, migrations=MIGRATIONS[:4]) as repo:
+        ada = UserId(1)
+        await repo.upsert_person(ada, "Ada", "en", at(0))
+        cohort = await repo.create_cohort("Coop", "CODE", ada, at(1))
+        await repo.register_flow("review", 1, "a" * 64, "Review", at(2))
+        anonymous = await repo.open_round(cohort.id, "review", 1, True, ada, at(3))
+        session = await repo.start_session(anonymous.id, ada, state(3, mood="secret"), 1, at(4))
+    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:  # as that release wrote it
+        conn.execute("INSERT INTO responses (id, round_id) VALUES (777, ?)", (anonymous.id,))
+        conn.execute(
+            "INSERT INTO answers (id, response_id, step_id, value_json, answered_at) "
+            "VALUES (5, 777, 'mood', '\"secret\"', '2025-03-03')"
+        )
+        conn.execute("UPDATE sessions SET response_id = 777 WHERE id = ?", (session.id,))
+    async with await open_repository(db_path) as repo:
+        upgraded = await repo.get_session(session.id)
+        assert upgraded is not None
+        assert upgraded.response_id is None
+        assert upgraded.state.answers["mood"].value == "secret"
+    assert _query(db_path, "SELECT count(*) FROM answers") == [(0,)]
+    assert _query(db_path, "SELECT count(*) FROM responses") == [(0,)]
 
 
 def m9001_add_then_fail(conn: sqlite3.Connection) -> None:

@@ -207,3 +207,22 @@ async def test_a_failed_erasure_is_logged_and_fails_no_caller(
     await repo._writer.submit(lambda conn: repo_person(conn, 7), broken)
     assert await repo.get_person(UserId(7)) is not None
     assert "could not overwrite erased data" in caplog.text
+
+
+async def test_an_erasure_that_failed_is_done_with_the_next_batch(
+    repo: SqliteRepository, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reader holding the WAL past the timeout must not leave old images there for good."""
+    done: list[writer.Erase] = []
+
+    def blocked_once(conn: sqlite3.Connection, level: writer.Erase) -> None:
+        done.append(level)
+        if len(done) == 1:
+            raise sqlite3.OperationalError("the WAL checkpoint stayed blocked by a reader")
+
+    monkeypatch.setattr(writer, "erase", blocked_once)
+    await repo._writer.submit(lambda conn: repo_person(conn, 1), lambda _: writer.Erase.VACUUM)
+    await repo._writer.submit(lambda conn: repo_person(conn, 2), lambda _: writer.Erase.NOTHING)
+    await repo._writer.submit(lambda conn: repo_person(conn, 3), lambda _: writer.Erase.NOTHING)
+    assert done == [writer.Erase.VACUUM, writer.Erase.VACUUM, writer.Erase.NOTHING]
+    assert "could not overwrite erased data" in caplog.text
