@@ -12,7 +12,7 @@ from telegram import Bot, User
 
 from bot import telegram_io
 from bot.callbacks import MenuButton
-from bot.conversation import Tap, language_for, t_for
+from bot.conversation import Tap, language_for, stale, t_for
 from bot.deeplinks import join_payload
 from bot.i18n import Translator
 from bot.policy import Action, authorize, is_group_member
@@ -154,7 +154,9 @@ def round_title(services: Services, t: Translator, found: Round) -> str:
 
 
 async def pick_round(tap: Tap) -> str | None:
-    """A round picked from the list of those open (`round` buttons)."""
-    if tap.choices.number is not None:
-        await start_round(tap.services, tap.bot, tap.user, tap.choices.number, tap.update_id)
+    """A round picked from the list of those open (`round` buttons), in the private chat only:
+    a session is driven under its person's own lock, which is their private chat's."""
+    if tap.choices.number is None or tap.in_group:
+        return await stale(tap)
+    await start_round(tap.services, tap.bot, tap.user, tap.choices.number, tap.update_id)
     return None

@@ -344,7 +344,7 @@ def _round_line(services: Services, t: Translator, session: Mapping[str, Any]) -
 def _anonymous_note(t: Translator, status: str) -> str:
     if status == "submitted":
         return t(
-            "Anonymous questionnaire: once sent, your answers are no longer linked to you, so they cannot be in this file. Nobody, not even the bot, can find which answers are yours."
+            "Anonymous questionnaire: once sent, your answers are no longer linked to you, so they cannot be in this file. Nobody, not even the bot, can find which of the answers sent are yours."
         )
     return t(
         "Anonymous questionnaire not sent: the answers you had given were discarded. Nothing links you to any answer."

@@ -230,7 +230,7 @@ async def _ask_consent(services: Services, bot: Bot, chat_id: int, payload: dict
             # What storage guarantees: an anonymous answer waits in the session until sent, then
             # joins the round's pool with no link to anyone; an unsent one is discarded.
             t(
-                "In an anonymous questionnaire, your answers are kept only once you send it, and then without any link to you: once you send it, nobody can tell which answers are yours, not even with the database. If you leave it, or it closes, before you send it, the answers you gave are discarded."
+                "In an anonymous questionnaire, your answers are kept only once you send it, and then without any link to you: once you send it, nobody can tell which of the answers sent are yours, not even with the database. If you leave it, or it closes, before you send it, the answers you gave are discarded."
             ),
             t(
                 "The group sees only that a questionnaire is open and, when a facilitator asks there with /status, how many have answered, never names."

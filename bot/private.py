@@ -267,7 +267,7 @@ async def _toggle_edit_picker(
 
 async def confirm_cancel(tap: Tap) -> str | None:
     """`cancel`: leaving the questionnaire confirmed."""
-    if tap.choices.number is None:
+    if tap.choices.number is None or tap.in_group:
         return await stale(tap)
     session = await tap.services.repo.get_session(SessionId(tap.choices.number))
     await tap.drop_buttons()
@@ -279,7 +279,7 @@ async def confirm_cancel(tap: Tap) -> str | None:
 
 async def keep_going(tap: Tap) -> str | None:
     """`resume`: leaving the questionnaire declined."""
-    if tap.choices.number is None:
+    if tap.choices.number is None or tap.in_group:
         return await stale(tap)
     await tap.drop_buttons()
     session = await tap.services.repo.get_session(SessionId(tap.choices.number))

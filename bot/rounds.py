@@ -19,6 +19,7 @@ from bot.answering import round_title
 from bot.callbacks import DEADLINE_CHOICES, MenuButton
 from bot.conversation import Context, Tap, language_for, stale, t_for
 from bot.deadlines import cohort_timezone, deadline_in, deadline_text, zone_name
+from bot.deeplinks import round_payload
 from bot.i18n import Translator, translator
 from bot.policy import Action, authorize, facilitated_cohorts
 from bot.render import Button, Reply
@@ -288,7 +289,7 @@ async def _invite_participants(
 
 
 async def _announce_in_groups(services: Services, bot: Bot, opened: Round, t: Translator) -> None:
-    link = f"https://t.me/{services.bot_username}?start=r{opened.id}"
+    link = f"https://t.me/{services.bot_username}?start={round_payload(opened.id)}"
     for chat in await services.repo.chats_of_cohort(opened.cohort_id):
         text = t(
             "📋 “{title}” is open. Answer in a private chat with me:",
@@ -322,8 +323,10 @@ async def status_for(tap: Tap) -> str | None:
     refusal = await _tap_allowed(tap, cohort_id, Action.VIEW_STATUS)
     if refusal:
         return refusal
+    t = await t_for(tap.services, tap.user)
+    # Names only in private, as /status itself: a group sees the counts, not who is late.
     await _send_status(
-        tap.services, tap.bot, await t_for(tap.services, tap.user), tap.chat_id, cohort_id
+        tap.services, tap.bot, t, tap.chat_id, cohort_id, with_names=not tap.in_group
     )
     return None
 

@@ -43,6 +43,7 @@ from flows.engine import Outcome, step
 from flows.events import Event, Started, TimedOut
 from flows.schema import Flow
 from flows.views import summary
+from storage.errors import RoundClosedError
 from storage.models import (
     AnswerWrite,
     ApplyResult,
@@ -100,7 +101,12 @@ async def drive(
     if found is not None and is_closed(found, now) and not before.is_finished:
         event = TimedOut(at=now)  # late answers are refused
     outcome = step(flow, before, event)
-    if await _commit(services, session, outcome, update_id, now) is ApplyResult.DUPLICATE:
+    try:
+        result = await _commit(services, session, outcome, update_id, now)
+    except RoundClosedError:  # closed since it was read: the session only ends, as above
+        outcome = step(flow, before, TimedOut(at=now))
+        result = await _commit(services, session, outcome, update_id, now)
+    if result is ApplyResult.DUPLICATE:
         log.info("update %s was handled before: nothing changes", update_id)
         return Shown(duplicate=True)
     anonymous = found is not None and found.anonymous

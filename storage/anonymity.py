@@ -91,11 +91,6 @@ def deposit(
     )
 
 
-def waiting(conn: sqlite3.Connection, round_id: RoundId) -> int:
-    """How many deposits wait in the round's pool."""
-    return len(_pooled(conn, round_id))
-
-
 def flush(conn: sqlite3.Connection, round_id: RoundId) -> bool:
     """Write the round's pool out, each deposit by its kind's writer; False if it was empty.
 

@@ -123,7 +123,7 @@ class Session:
     id: SessionId
     round_id: RoundId
     user_id: UserId
-    response_id: int | None  # None once an anonymous session has finished
+    response_id: int | None  # None in an anonymous round: its answers are in its state
     status: SessionStatus
     state: SessionState
     flow_version: int

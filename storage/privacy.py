@@ -109,7 +109,8 @@ _FLAGS = frozenset({"anonymous", "retracted", "hidden", "reachable", "submitted"
 ANONYMOUS_NOTES = {
     "submitted": (
         "Anonymous questionnaire: your answers, once sent, are no longer linked to you, so they "
-        "cannot be in this file. Nobody, not even the bot, can find which answers are yours."
+        "cannot be in this file. Nobody, not even the bot, can find which of the answers sent "
+        "are yours."
     ),
     "cancelled": (
         "Anonymous questionnaire left before sending: the answers you had given were not sent "

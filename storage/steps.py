@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage import anonymity
-from storage.errors import ConstraintError, NotFoundError, SessionFinishedError
+from storage.errors import ConstraintError, NotFoundError, RoundClosedError, SessionFinishedError
 from storage.models import (
     UNCHANGED,
     ApplyResult,
@@ -46,9 +46,8 @@ class _Stepped:
 
     round_id: RoundId
     user_id: UserId
-    response_id: int | None  # None in an anonymous round
+    response_id: int | None  # None in an anonymous round (see storage/anonymity.py)
     anonymous: bool  # the round's
-    closed: bool  # the round's
 
 
 def apply_step(
@@ -74,6 +73,8 @@ def apply_step(
         NotFoundError: no session has this id.
         SessionFinishedError: the session is not active (the writer's savepoint then undoes
             the update id claimed here, so a later delivery is not taken for a duplicate).
+        RoundClosedError: the round is closed and the step does not end the session as timed
+            out (likewise undone).
     """
     if update_id is not None and not claim_update(conn, update_id, at):
         return ApplyResult.DUPLICATE, Erase.NOTHING
@@ -86,12 +87,12 @@ def apply_step(
         raise NotFoundError(f"no session with id {session_id}")
     if row["status"] != "active":
         raise SessionFinishedError(f"session {session_id} is {row['status']}: it takes no step")
+    if row["state"] == "closed" and status != "timed_out":
+        # Closed between the caller's read of the round and this commit: a late answer would be
+        # written after the close's flush, alone, and so be known as the last sender's.
+        raise RoundClosedError(f"round {row['round_id']} is closed: session {session_id} only ends")
     session = _Stepped(
-        RoundId(row["round_id"]),
-        UserId(row["user_id"]),
-        row["response_id"],
-        bool(row["anonymous"]),
-        row["state"] == "closed",
+        RoundId(row["round_id"]), UserId(row["user_id"]), row["response_id"], bool(row["anonymous"])
     )
     if not session.anonymous:
         _write_answers(conn, session, recorded, retracted, at)
@@ -120,9 +121,6 @@ def _send(
     if status != "submitted":
         return Erase.CHECKPOINT
     anonymity.deposit(conn, session.round_id, "response", {"answers": list(sent)})
-    if session.closed and anonymity.flush(conn, session.round_id):
-        # Sent in the batch that closed the round, after its close: written out at once.
-        return Erase.VACUUM
     return Erase.CHECKPOINT
 
 

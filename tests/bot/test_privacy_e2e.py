@@ -89,7 +89,7 @@ async def test_my_data_sums_up_in_the_persons_language_beside_their_answers(
     sessions = {s["round_id"]: s for s in exported["sessions"]}
     assert sessions[named.id]["response_id"] == response["response_id"]
     assert sessions[anonymous.id]["note"] == fr(
-        "Anonymous questionnaire: once sent, your answers are no longer linked to you, so they cannot be in this file. Nobody, not even the bot, can find which answers are yours."
+        "Anonymous questionnaire: once sent, your answers are no longer linked to you, so they cannot be in this file. Nobody, not even the bot, can find which of the answers sent are yours."
     )
     assert anonymous.id not in {a["round_id"] for a in answers}
 
@@ -132,7 +132,7 @@ async def test_the_privacy_notice_says_what_holds(world: BotWorld) -> None:
     notice = await privacy_notice(world, ANA, "Français")
     assert (
         fr(
-            "In an anonymous questionnaire, your answers are kept only once you send it, and then without any link to you: once you send it, nobody can tell which answers are yours, not even with the database. If you leave it, or it closes, before you send it, the answers you gave are discarded."
+            "In an anonymous questionnaire, your answers are kept only once you send it, and then without any link to you: once you send it, nobody can tell which of the answers sent are yours, not even with the database. If you leave it, or it closes, before you send it, the answers you gave are discarded."
         )
         in notice
     )

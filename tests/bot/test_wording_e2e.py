@@ -25,7 +25,7 @@ async def test_the_privacy_notice_promises_nothing_the_bot_does_not_do(world: Bo
     assert "charts" not in notice, "no charts exist yet"
     assert "Today nobody but you sees your answers in the bot." in notice
     assert "who has answered (your name), not your answers" in notice
-    assert "once you send it, nobody can tell which answers are yours" in notice
+    assert "once you send it, nobody can tell which of the answers sent are yours" in notice
     assert "how many have answered, never names" in notice
     assert "/mydata" in notice
     assert "/forget" in notice

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import AnswerWrite, ApplyResult, Session, UpdateId, open_repository
+from storage import AnswerWrite, ApplyResult, RoundClosedError, Session, UpdateId, open_repository
 from storage.models import day_of_text, to_text
 from tests.storage.conftest import World, at, build_world, state
 
@@ -327,3 +327,22 @@ async def test_named_ids_do_not_follow_anonymous_ones(world: World) -> None:
         assert named_ids
         assert all(isinstance(i, int) and i > 2**32 for i in named_ids), table
         assert not {i - 1 for i in named_ids} & anonymous_ids, table
+
+
+async def test_a_round_closed_meanwhile_takes_no_late_answer_only_the_end(world: World) -> None:
+    """A submit that reaches the writer after the close would be written alone, after the
+    close's flush, and so be known as the last sender's: it is refused, and nothing of it kept."""
+    repo = world.repo
+    late, other, _ = await _answer(world, 2000)
+    await repo.apply_step(UpdateId(1), other.id, other.state, [], [], at(90), "submitted")
+    await repo.close_round(world.anonymous.id, at(95))
+    with pytest.raises(RoundClosedError):
+        await repo.apply_step(UpdateId(3), late.id, late.state, [], [], at(96), "submitted")
+    assert (
+        await repo.apply_step(UpdateId(3), late.id, late.state, [], [], at(96), "timed_out")
+        is ApplyResult.APPLIED
+    )  # the refused step claimed no update id
+    answers = await repo.answers_of_round(world.anonymous.id)
+    assert {a.value for a in answers} == {
+        _text(other.user_id, s, n) for s, n in (("q1", 2006), ("q2", 2005))
+    }
