@@ -146,10 +146,15 @@ async def _waiting_rounds(services: Services, user_id: int) -> list[Round]:
 
 def round_title(services: Services, t: Translator, found: Round) -> str:
     """The round's flow title in `t`'s language."""
+    return flow_title(services, t, found.flow_id)
+
+
+def flow_title(services: Services, t: Translator, flow_id: str, version: int | None = None) -> str:
+    """A flow's title in `t`'s language (its id, for a flow this bot no longer has)."""
     try:
-        flow = services.flows.get(found.flow_id)
+        flow = services.flows.get(flow_id, version)
     except LookupError:
-        return found.flow_id
+        return flow_id
     return flow.title.resolve(t.language, flow.default_language)
 
 

@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot import telegram_io
+from bot.answering import flow_title
 from bot.callbacks import MenuButton
 from bot.conversation import Context, Tap, current_session, person_of, stale, t_for
 from bot.deeplinks import facilitator_payload, join_payload
@@ -333,11 +334,7 @@ def _round_line(services: Services, t: Translator, session: Mapping[str, Any]) -
         said += " — " + t("anonymous: your answers so far are in the file until you send them")
     elif session["anonymous"]:
         said += " — " + t("anonymous: the answers you had not sent were discarded")
-    try:
-        flow = services.flows.get(session["flow_id"], session["flow_version"])
-        title = flow.title.resolve(t.language, flow.default_language)
-    except LookupError:
-        title = session["flow_id"]
+    title = flow_title(services, t, session["flow_id"], session["flow_version"])
     return t("• {title}: {status}", title=escape(title), status=said)
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, Update, User
 
 from bot import telegram_io
-from bot.answering import round_title
+from bot.answering import flow_title, round_title
 from bot.callbacks import DEADLINE_CHOICES, MenuButton
 from bot.conversation import Context, Tap, language_for, stale, t_for
 from bot.deadlines import cohort_timezone, deadline_in, deadline_text, zone_name
@@ -169,7 +169,7 @@ async def open_step(tap: Tap) -> str | None:
         ]
         await _edit_menu(tap, t("When should it close?"), rows)
     elif not choice.confirmed:
-        title = _flow_title(tap.services, t, choice.flow)
+        title = flow_title(tap.services, t, choice.flow)
         confirm = _menu(t("Open it ✅"), "open", f"{base}:f{choice.flow}:d{choice.days}:!")
         question = t(
             "Open “{title}” for the cohort now? Every participant gets a private message.",
@@ -198,11 +198,6 @@ async def _closing_line(services: Services, t: Translator, cohort_id: int, days:
     )
 
 
-def _flow_title(services: Services, t: Translator, flow_id: str) -> str:
-    flow = services.flows.get(flow_id)
-    return flow.title.resolve(t.language, flow.default_language)
-
-
 async def _edit_menu(tap: Tap, text: str, rows: Sequence[tuple[Button, ...]]) -> None:
     message, reply = tap.query.message, Reply(text, tuple(rows))
     # A second tap on a button already answered (a double tap, a slow client) finds its result
@@ -225,7 +220,7 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
     already = await services.repo.open_rounds_of_cohort(CohortId(cohort_id))
     if any(r.flow_id == flow.id for r in already):  # a double tap, or a second facilitator
         t = await t_for(services, tap.user)
-        title = escape(_flow_title(services, t, flow.id))
+        title = escape(flow_title(services, t, flow.id))
         await _edit_menu(
             tap, t("“{title}” is already open in this cohort. /close closes it.", title=title), []
         )
@@ -244,7 +239,7 @@ async def open_round(tap: Tap, cohort_id: int, flow_id: str, days: int) -> None:
     unreachable = await _invite_participants(services, bot, opened, zone)
     await _announce_in_groups(services, bot, opened, await t_for(services, tap.user))
     t = await t_for(services, tap.user)
-    lines = [t("“{title}” is open.", title=escape(_flow_title(services, t, flow.id)))]
+    lines = [t("“{title}” is open.", title=escape(flow_title(services, t, flow.id)))]
     if deadline is not None:
         lines.append(t("It closes on {when}.", when=deadline_text(t, deadline, zone)))
     if unreachable:
