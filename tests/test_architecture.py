@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = ("bot", "flows", "storage", "console")
+PRODUCT = ("bot", "flows", "storage", "console", "reports")
 # Calls that tune the whole process, and the private corners of aiosqlite.
 FORBIDDEN_CALLS = {("sys", "setswitchinterval"), ("gc", "freeze"), ("gc", "set_threshold")}
 FORBIDDEN_NAMES = {"c_make_encoder"}
