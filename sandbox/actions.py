@@ -149,6 +149,7 @@ def edit_text(ctx: Context, body: dict[str, Any]) -> MessageRecord:
         raise ControlError(f"a message text has 1 to {MAX_TEXT} characters")
     record.text, record.entities = text, user_entities(text)
     record.edit_date = ctx.clock.now()
+    ctx.world.record(record, "edited")
     ctx.changes.bump()
     if is_seen_by_bot(ctx.world, chat, record, privacy=ctx.privacy):
         ctx.updates.push("edited_message", message_obj(ctx.world, record))

@@ -84,9 +84,13 @@ class Context:
         check_can_write(self.world, chat)
         return chat
 
-    def admit(self, chat: ChatRecord) -> None:
-        """Count one outgoing message against the flood limits."""
-        self.flood.admit(chat, self.clock.monotonic())
+    def admit(self, chat: ChatRecord, *, count: int = 1) -> None:
+        """Count `count` messages sent or edited in `chat` against the flood limits.
+
+        Raises:
+            ApiError: 429 with `retry_after` when a window is full.
+        """
+        self.flood.admit(chat, self.clock.monotonic(), count=count)
 
     def message_json(self, record: MessageRecord) -> dict[str, Any]:
         return message_obj(self.world, record).to_dict()

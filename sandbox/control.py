@@ -8,6 +8,7 @@ sleep on the change notifier and wake on the change that satisfies them, never o
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from sandbox.views import (
     call_view,
     callback_view,
     chat_view,
+    event_view,
     message_view,
     to_json,
     user_view,
@@ -160,6 +162,37 @@ async def _calls(ctx: Context, body: Body) -> list[Any]:
     since = int(body.get("since", 0))
     calls = [c for c in ctx.world.calls if c.seq > since]
     return [to_json(call_view(c)) for c in calls if not method or c.method.lower() == method]
+
+
+@action("history")
+async def _history(ctx: Context, body: Body) -> list[Any]:
+    """Sends, edits and deletions in order; `chat_id`, `message_id`, `kinds` (a list of
+    "sent"/"edited"/"deleted") and `from_bot` filter, each when given."""
+    chat_id, message_id = body.get("chat_id"), body.get("message_id")
+    kinds, from_bot = body.get("kinds"), body.get("from_bot")
+    events = [event_view(ctx.world, record) for record in ctx.world.history]
+    return [
+        to_json(event)
+        for event in events
+        if (chat_id is None or event.chat_id == int(chat_id))
+        and (message_id is None or event.message_id == int(message_id))
+        and (kinds is None or event.kind in kinds)
+        and (from_bot is None or event.from_bot == bool(from_bot))
+    ]
+
+
+@action("flood_refusals")
+async def _flood_refusals(ctx: Context, body: Body) -> dict[str, int]:
+    """429 answers per Bot API method (flood windows and injected `flood` faults alike),
+    to calls naming `chat_id` when given."""
+    chat_id = body.get("chat_id")
+    counts = Counter(
+        call.method
+        for call in ctx.world.calls
+        if call.status == 429
+        and (chat_id is None or str(call.params.get("chat_id")) == str(chat_id))
+    )
+    return dict(counts)
 
 
 @action("callback")

@@ -12,9 +12,9 @@ from typing import Any
 
 from sandbox.context import Context, bot_method
 from sandbox.errors import bad_request
-from sandbox.methods import editable, reply_target, text_of
+from sandbox.methods import commit_edit, editable, reply_target, text_of
 from sandbox.objects import file_obj, poll_obj
-from sandbox.params import Params
+from sandbox.params import Params, Upload
 from sandbox.rules import check_caption, check_markup
 from sandbox.state import ChatRecord, FileRecord, PollRecord
 
@@ -60,6 +60,23 @@ def input_file(
     value = params.text(field)
     if upload is None and value and value.startswith("attach://"):
         upload = params.upload(value.removeprefix("attach://"))
+    return file_from(ctx, upload, value, field=field, folder=folder, image=image)
+
+
+def file_from(
+    ctx: Context,
+    upload: Upload | None,
+    value: str | None,
+    *,
+    field: str,
+    folder: str,
+    image: bool = False,
+) -> FileRecord:
+    """Store `upload`, or find the known file_id `value`.
+
+    Raises:
+        ApiError: 400 as Telegram answers a non-image photo, a URL or an unknown file_id.
+    """
     if upload is not None:
         info = image_info(upload.data) if image else ("", 0, 0)
         if info is None or (image and len(upload.data) > _MAX_PHOTO):
@@ -191,15 +208,14 @@ def send_poll(ctx: Context, params: Params) -> dict[str, Any]:
 
 @bot_method("stopPoll")
 def stop_poll(ctx: Context, params: Params) -> dict[str, Any]:
-    _, record = editable(ctx, params)
+    chat, record = editable(ctx, params)
     poll = ctx.world.polls.get(record.poll_id or "")
     if poll is None:
         raise bad_request("message with poll to stop not found")
     if poll.is_closed:
         raise bad_request("poll has already been closed")
-    poll.is_closed = True
     markup = check_markup(params.json("reply_markup"), inline_only=True)
-    if markup is not None:
-        record.reply_markup = markup
-    ctx.changes.bump()
+    ctx.admit(chat)  # stopPoll edits the poll's message
+    poll.is_closed = True
+    commit_edit(ctx, record, reply_markup=markup or record.reply_markup)
     return poll_obj(poll).to_dict()

@@ -1,8 +1,9 @@
 """Bot API methods on text messages: send, edit, delete, and answering callback queries.
 
 Rule: checks run in Telegram's order that matters to a bot (chat, then permission, then
-content, then flood), and every edit compares with the current content first, because
-"message is not modified" is the error a button handler meets when a user taps twice.
+content, then flood). Edits count in the flood windows as sends do; an edit is admitted there
+before it is compared with the current content, so "message is not modified" (the error a
+button handler meets when a user taps twice) is a request that counted (see `rules.py`).
 """
 
 from __future__ import annotations
@@ -75,55 +76,68 @@ def editable(ctx: Context, params: Params) -> tuple[ChatRecord, MessageRecord]:
     return chat, record
 
 
-def _inline(markup: dict[str, Any] | None) -> dict[str, Any] | None:
+def inline(markup: dict[str, Any] | None) -> dict[str, Any] | None:
     return markup if markup and "inline_keyboard" in markup else None
 
 
-def _commit_edit(ctx: Context, record: MessageRecord, **fields: Any) -> dict[str, Any]:
+def commit_edit(ctx: Context, record: MessageRecord, **fields: Any) -> dict[str, Any]:
+    """Apply a bot's edit, log it in the history and return the edited message."""
     for name, value in fields.items():
         setattr(record, name, value)
     record.edit_date = ctx.clock.now()
     record.edit_version = ctx.changes.bump()
+    ctx.world.record(record, "edited")
     return ctx.message_json(record)
+
+
+def refuse_unchanged(new: Any, current: Any) -> None:
+    """Telegram's 400 for an edit that would change nothing.
+
+    Raises:
+        ApiError: 400 "message is not modified: …".
+    """
+    if new == current:
+        raise bad_request(_NOT_MODIFIED)
 
 
 @bot_method("editMessageText")
 def edit_message_text(ctx: Context, params: Params) -> dict[str, Any]:
-    _, record = editable(ctx, params)
+    chat, record = editable(ctx, params)
     if record.text is None:
         raise bad_request("there is no text in the message to edit")
     text, entities = text_of(params, "text", "entities")
     check_text(text)
     # Leaving reply_markup out of an edit removes the inline keyboard, as on Telegram.
     markup = check_markup(params.json("reply_markup"), inline_only=True)
-    if (text, entities, markup) == (record.text, record.entities, _inline(record.reply_markup)):
-        raise bad_request(_NOT_MODIFIED)
-    return _commit_edit(ctx, record, text=text, entities=entities, reply_markup=markup)
+    ctx.admit(chat)
+    current = (record.text, record.entities, inline(record.reply_markup))
+    refuse_unchanged((text, entities, markup), current)
+    return commit_edit(ctx, record, text=text, entities=entities, reply_markup=markup)
 
 
 @bot_method("editMessageCaption")
 def edit_message_caption(ctx: Context, params: Params) -> dict[str, Any]:
-    _, record = editable(ctx, params)
+    chat, record = editable(ctx, params)
     if record.photo is None and record.document is None:
         raise bad_request("there is no caption in the message to edit")
     caption, entities = text_of(params, "caption", "caption_entities")
     check_caption(caption)
     markup = check_markup(params.json("reply_markup"), inline_only=True)
-    current = (record.caption or "", record.caption_entities, _inline(record.reply_markup))
-    if (caption, entities, markup) == current:
-        raise bad_request(_NOT_MODIFIED)
-    return _commit_edit(
+    ctx.admit(chat)
+    current = (record.caption or "", record.caption_entities, inline(record.reply_markup))
+    refuse_unchanged((caption, entities, markup), current)
+    return commit_edit(
         ctx, record, caption=caption or None, caption_entities=entities, reply_markup=markup
     )
 
 
 @bot_method("editMessageReplyMarkup")
 def edit_message_reply_markup(ctx: Context, params: Params) -> dict[str, Any]:
-    _, record = editable(ctx, params)
+    chat, record = editable(ctx, params)
     markup = check_markup(params.json("reply_markup"), inline_only=True)
-    if markup == _inline(record.reply_markup):
-        raise bad_request(_NOT_MODIFIED)
-    return _commit_edit(ctx, record, reply_markup=markup)
+    ctx.admit(chat)
+    refuse_unchanged(markup, inline(record.reply_markup))
+    return commit_edit(ctx, record, reply_markup=markup)
 
 
 @bot_method("deleteMessage")
@@ -138,6 +152,7 @@ def delete_message(ctx: Context, params: Params) -> bool:
     if ctx.clock.now() - record.date > _DELETE_WINDOW:
         raise bad_request("message can't be deleted for everyone")
     record.deleted = True
+    ctx.world.record(record, "deleted")
     ctx.changes.bump()
     return True
 

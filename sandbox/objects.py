@@ -147,6 +147,7 @@ def message_obj(world: World, record: MessageRecord, *, nested: bool = True) -> 
         "reply_markup": _markup(record.reply_markup),
         "edit_date": when(record.edit_date) if record.edit_date else None,
         "reply_to_message": message_obj(world, reply, nested=False) if reply and nested else None,
+        "media_group_id": record.media_group_id,
     }
     if record.photo:
         fields["photo"] = [photo_obj(world.files[record.photo])]

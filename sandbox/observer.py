@@ -5,6 +5,20 @@ a test never sleeps a fixed time. `wait_for_message` and `wait_for_edit` look, b
 only at what happened in that chat after this client's last action there: "the reply to
 what the user just did". The waits take `timeout=` as a deadline the server enforces, hence
 the ASYNC109 exemptions.
+
+Reading what happened, for checks on rates and repeats (a live board edited at most once
+every 3 s and never to identical text, a group's messages per minute, no 429):
+- `messages(chat_id)`: the chat as it stands now (`ChatMessage`, current text after edits).
+- `history(chat_id, message_id=, kinds=, from_bot=)`: every send, successful edit and
+  deletion in order, as `MessageEvent`s with `at` (the sandbox's monotonic clock), `date`,
+  `text` (text or caption) and `buttons`; `views.busiest(events, 60.0)` gives the most in
+  any minute.
+- `edits_of(chat_id, message_id)`: the successful edits of one message, oldest first. A
+  refused edit ("message is not modified", 429) changes nothing and is not there; it is in
+  `calls(...)` with its status.
+- `flood_refusals(chat_id=None)`: `{method: number of 429 answers}`.
+- `download(file)`: the bytes of a photo or document a bot or user sent (as the bot itself
+  would get them with getFile and the file URL).
 """
 
 from __future__ import annotations
@@ -12,13 +26,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 import httpx
 
 from sandbox.errors import ControlError, SandboxTimeoutError
-from sandbox.views import ApiCall, CallbackAnswer, ChatMessage, FileRef, from_json
+from sandbox.state import HistoryKind
+from sandbox.views import ApiCall, CallbackAnswer, ChatMessage, FileRef, MessageEvent, from_json
 
 T = TypeVar("T")
 MessagePredicate = Callable[[ChatMessage], bool]
@@ -74,6 +89,33 @@ class SandboxObserver:
         body = {"chat_id": chat_id, "include_deleted": include_deleted}
         result = await self._call("messages", body)
         return [from_json(ChatMessage, item) for item in result["messages"]]
+
+    async def history(
+        self,
+        chat_id: int | None = None,
+        *,
+        message_id: int | None = None,
+        kinds: Collection[HistoryKind] | None = None,
+        from_bot: bool | None = None,
+    ) -> list[MessageEvent]:
+        """Sends, successful edits and deletions, oldest first; each argument given filters."""
+        body = {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "kinds": None if kinds is None else list(kinds),
+            "from_bot": from_bot,
+        }
+        return [from_json(MessageEvent, item) for item in await self._call("history", body)]
+
+    async def edits_of(self, chat_id: int, message_id: int) -> list[MessageEvent]:
+        """The successful edits of one message, oldest first, each with its time and text."""
+        edited: tuple[HistoryKind, ...] = ("edited",)
+        return await self.history(chat_id, message_id=message_id, kinds=edited)
+
+    async def flood_refusals(self, chat_id: int | None = None) -> dict[str, int]:
+        """429 answers so far per Bot API method (to calls naming `chat_id`, when given)."""
+        result = await self._call("flood_refusals", {"chat_id": chat_id})
+        return {str(method): int(count) for method, count in result.items()}
 
     async def download(self, file: FileRef | str) -> bytes:
         """The bytes of a photo or document (a `FileRef` or a file_id)."""

@@ -4,6 +4,16 @@ Rule: each check raises the `ApiError` Telegram answers with (same status, same 
 so the bot under test meets the PTB exception it would meet in production. The flood windows
 are approximations of Telegram's unpublished limits and are configurable; tests that are not
 about them leave them off.
+
+What the flood windows count: every message the bot posts or changes, because edits share the
+sending limits (about 20 per minute in a group, tdlib/td #2592). That is sendMessage,
+sendPhoto, sendDocument, sendPoll, each item of a sendMediaGroup album, editMessageText,
+editMessageCaption, editMessageReplyMarkup, editMessageMedia and stopPoll. An edit refused as
+"message is not modified" still counts: Telegram limits requests, and a bot that skips its
+identical edits (as it must) never pays for them. answerCallbackQuery, sendChatAction,
+deleteMessage, pins and reads are not counted (answerCallbackQuery is not limited:
+tdlib/telegram-bot-api #648). A request refused before the flood check (bad text, unknown
+message) and a request answered 429 count nothing.
 """
 
 from __future__ import annotations
@@ -172,31 +182,35 @@ class FloodLimits:
 
 @dataclass(slots=True)
 class FloodGate:
-    """Sliding windows of recent sends, answering 429 with `retry_after` when one is full."""
+    """Sliding windows of recent messages, answering 429 with `retry_after` when one is full."""
 
     limits: FloodLimits = field(default_factory=FloodLimits)
     _sent: dict[object, deque[float]] = field(default_factory=dict)
 
-    def admit(self, chat: ChatRecord, now: float) -> None:
-        """Count one message to `chat`, or refuse it.
+    def admit(self, chat: ChatRecord, now: float, *, count: int = 1) -> None:
+        """Count `count` messages to `chat` (an album's items), or refuse them all.
+
+        An album larger than a window passes only when that window is empty, so a private
+        chat's 1-per-second window still lets a 10-photo album through, then holds the chat.
 
         Raises:
             ApiError: 429 "Too Many Requests: retry after N".
         """
         per_chat = self.limits.per_group if chat.is_group else self.limits.per_chat
         windows = [(("chat", chat.id), per_chat), ("bot", self.limits.per_bot)]
-        waits = [self._wait(key, window, now) for key, window in windows if window is not None]
-        wait = max(waits, default=0.0)
+        live = [(key, window) for key, window in windows if window is not None]
+        wait = max((self._wait(key, window, now, count) for key, window in live), default=0.0)
         if wait > 0:
             raise too_many_requests(max(1, math.ceil(wait)))
-        for key, window in windows:
-            if window is not None:
-                self._sent.setdefault(key, deque()).append(now)
+        for key, _ in live:
+            self._sent.setdefault(key, deque()).extend([now] * count)
 
-    def _wait(self, key: object, window: Window, now: float) -> float:
+    def _wait(self, key: object, window: Window, now: float, count: int) -> float:
+        """Seconds until `count` more messages fit in the window (0 when they fit now)."""
         sent = self._sent.setdefault(key, deque())
         while sent and sent[0] <= now - window.seconds:
             sent.popleft()
-        if len(sent) < window.count:
+        overflow = len(sent) + min(count, window.count) - window.count
+        if overflow <= 0:
             return 0.0
-        return sent[0] + window.seconds - now
+        return sent[overflow - 1] + window.seconds - now

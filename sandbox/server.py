@@ -2,9 +2,9 @@
 control API at `/_control/<action>`, all on 127.0.0.1 only.
 
 Rule: this module routes, authenticates, logs every Bot API call and applies injected faults;
-the methods themselves live in `methods.py`, `media.py` and `chats.py`. A bug inside the
-sandbox becomes a 500 *and* an entry in `internal_errors`, which the pytest fixture turns
-into a failed test, so a broken emulator is never mistaken for a broken bot.
+the methods themselves live in `methods.py`, `media.py`, `albums.py` and `chats.py`. A bug
+inside the sandbox becomes a 500 *and* an entry in `internal_errors`, which the pytest fixture
+turns into a failed test, so a broken emulator is never mistaken for a broken bot.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import traceback
 from types import TracebackType
 from typing import Any
 
-from sandbox import chats, media, methods  # noqa: F401  (they register the Bot API methods)
+from sandbox import albums, chats, media, methods  # noqa: F401  (they register the Bot API methods)
 from sandbox.context import METHOD_NAMES, METHODS, Context, SandboxConfig
 from sandbox.control import ACTIONS
 from sandbox.errors import ApiError, ControlError, SandboxError, too_many_requests

@@ -1,6 +1,8 @@
 """The sandbox's world: users, chats, messages, files, polls, callback queries, the call log.
 
 Rule: plain records and the lookups that refuse like Telegram (unknown chat, unknown message).
+Messages change in place (a chat shows them as they stand); `World.history` keeps, in order,
+every send, edit and deletion with its time and content, which the current state forgets.
 No HTTP here and no PTB objects: those are built from these records in `objects.py`, so the
 world can be inspected by the control API without going through the Bot API's shapes.
 """
@@ -88,6 +90,7 @@ class MessageRecord:
     photo: str | None = None
     document: str | None = None
     poll_id: str | None = None
+    media_group_id: str | None = None
     reply_to: int | None = None
     edit_date: int | None = None
     edit_version: int | None = None
@@ -159,6 +162,28 @@ class CallbackRecord:
     url: str | None = None
 
 
+HistoryKind = Literal["sent", "edited", "deleted"]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRecord:
+    """A message posted, changed or deleted, with what it showed right after.
+
+    `at` is the sandbox's monotonic clock (the flood windows' clock: `time.monotonic()` plus
+    any `advance_clock`), `date` its Unix time in seconds.
+    """
+
+    seq: int
+    chat_id: int
+    message_id: int
+    kind: HistoryKind
+    sender_id: int
+    at: float
+    date: int
+    text: str
+    reply_markup: dict[str, Any] | None
+
+
 @dataclass(slots=True)
 class CallRecord:
     seq: int
@@ -184,6 +209,7 @@ class World:
         self.callbacks: dict[str, CallbackRecord] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.calls: list[CallRecord] = []
+        self.history: list[HistoryRecord] = []
         self._ids = itertools.count(1)
         self._user_ids = itertools.count(1_000_001)
         self._group_ids = itertools.count(1)
@@ -242,8 +268,25 @@ class World:
             **fields,
         )
         chat.messages[message_id] = record
+        self.record(record, "sent")
         self.changes.bump()
         return record
+
+    def record(self, message: MessageRecord, kind: HistoryKind) -> None:
+        """Log what `message` shows now; every send, edit and deletion goes through here."""
+        self.history.append(
+            HistoryRecord(
+                seq=len(self.history) + 1,
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                kind=kind,
+                sender_id=message.sender_id,
+                at=self.clock.monotonic(),
+                date=self.clock.now(),
+                text=message.text or message.caption or "",
+                reply_markup=message.reply_markup,
+            )
+        )
 
     def store_file(
         self,

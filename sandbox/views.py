@@ -2,13 +2,15 @@
 
 Rule: the control API sends these as JSON and the client rebuilds the same classes, so the
 server and the client cannot disagree on a field. They describe what a person would see in
-the chat (current text after edits, buttons, files), not the Bot API's shapes.
+the chat (current text after edits, buttons, files), not the Bot API's shapes. A
+`ChatMessage` is a message as it stands now; a `MessageEvent` is one step of its history (sent,
+edited, deleted) with its time and what it showed, for checks on rates and repeats.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -17,6 +19,8 @@ from sandbox.state import (
     CallRecord,
     ChatRecord,
     FileRecord,
+    HistoryKind,
+    HistoryRecord,
     MessageRecord,
     UserRecord,
     World,
@@ -68,6 +72,7 @@ class ChatMessage:
     photo: FileRef | None
     document: FileRef | None
     poll: PollView | None
+    media_group_id: str | None
     reply_to: int | None
     edited: bool
     deleted: bool
@@ -90,6 +95,42 @@ class ChatMessage:
                 if button.text == text:
                     return button
         raise KeyError(f"no button {text!r} in message {self.message_id}: {self.button_texts}")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    """A message sent, edited or deleted, and what it showed right after.
+
+    `at`: the sandbox's monotonic clock in seconds (`time.monotonic()` of the sandbox's
+    process plus any `advance_clock`; the flood windows' clock). `date`: Unix seconds.
+    `text`: the text, or the caption of a photo or document ("" for neither).
+    """
+
+    seq: int
+    chat_id: int
+    message_id: int
+    kind: HistoryKind
+    sender_id: int
+    from_bot: bool
+    at: float
+    date: int
+    text: str
+    buttons: tuple[tuple[Button, ...], ...]
+
+    @property
+    def button_texts(self) -> list[str]:
+        return [button.text for row in self.buttons for button in row]
+
+
+def busiest(events: Sequence[MessageEvent], seconds: float) -> int:
+    """The most events within any `seconds` (e.g. a group's messages and edits per minute)."""
+    times = sorted(event.at for event in events)
+    most, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= seconds:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +204,8 @@ def from_json(cls: type[T], data: Mapping[str, Any]) -> T:
             poll = dict(data["poll"])
             poll["options"], poll["counts"] = tuple(poll["options"]), tuple(poll["counts"])
             values["poll"] = PollView(**poll)
+    if cls is MessageEvent:
+        values["buttons"] = tuple(tuple(Button(**b) for b in row) for row in data["buttons"])
     if cls is SandboxChat:
         values["members"], values["admins"] = tuple(data["members"]), tuple(data["admins"])
     return cls(**values)
@@ -243,6 +286,7 @@ def message_view(world: World, record: MessageRecord) -> ChatMessage:
         )
         if poll
         else None,
+        media_group_id=record.media_group_id,
         reply_to=record.reply_to,
         edited=record.edit_date is not None,
         deleted=record.deleted,
@@ -267,4 +311,19 @@ def callback_view(query: CallbackRecord) -> CallbackAnswer:
         query.text,
         query.show_alert,
         query.url,
+    )
+
+
+def event_view(world: World, record: HistoryRecord) -> MessageEvent:
+    return MessageEvent(
+        seq=record.seq,
+        chat_id=record.chat_id,
+        message_id=record.message_id,
+        kind=record.kind,
+        sender_id=record.sender_id,
+        from_bot=record.sender_id == world.bot.id,
+        at=record.at,
+        date=record.date,
+        text=record.text,
+        buttons=_buttons(record.reply_markup),
     )
