@@ -1,4 +1,5 @@
-"""What users do: create themselves and groups, write, press buttons, vote, join, block.
+"""What users do: create themselves and groups, write, press buttons, follow deep links, vote,
+join, block.
 
 Rule: an action changes the world, then queues the updates Telegram would send the bot, with
 privacy mode deciding which group messages reach it. A test asking for something a real
@@ -35,6 +36,10 @@ _ENTITY_PATTERNS = (
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{3,32}(?!\w)")),
     ("url", re.compile(r"https?://[^\s]+")),
 )
+_DEEP_LINK = re.compile(
+    r"https://(?:t|telegram)\.me/(?P<bot>[A-Za-z0-9_]{3,32})(?:\?start=(?P<payload>[^&#]*))?"
+)
+_START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def user_entities(text: str) -> list[dict[str, Any]]:
@@ -226,6 +231,40 @@ def press_button(ctx: Context, body: dict[str, Any]) -> str:
     )
     ctx.updates.push("callback_query", query)
     return query_id
+
+
+def _link_button(record: MessageRecord, text: str) -> str:
+    rows = (record.reply_markup or {}).get("inline_keyboard", [])
+    buttons: list[dict[str, Any]] = [button for row in rows for button in row]
+    for button in buttons:
+        if button["text"] == text and "url" in button:
+            return str(button["url"])
+    labels = [(b["text"], b.get("url")) for b in buttons]
+    raise ControlError(f"no url button {text!r} on it; buttons: {labels}")
+
+
+def follow_link(ctx: Context, body: dict[str, Any]) -> MessageRecord:
+    """Tap a url button that deep-links to the bot (`https://t.me/<bot>?start=<payload>`).
+
+    The user's app opens the private chat with the bot and sends `/start <payload>`, as
+    Telegram's apps do; this returns that message.
+    """
+    user = ctx.world.user(int(body["user_id"]))
+    chat_id = body.get("chat_id")
+    chat = _chat_of(ctx, user, None if chat_id is None else int(chat_id))
+    record = ctx.world.message(chat, int(body["message_id"]))
+    if record is None:
+        raise ControlError(f"no message {body['message_id']} in chat {chat.id}", status=404)
+    url = _link_button(record, str(body["text"]))
+    match = _DEEP_LINK.fullmatch(url)
+    if match is None or match["bot"].lower() != str(ctx.world.bot.username).lower():
+        raise ControlError(f"{url!r} is not a deep link to @{ctx.world.bot.username}")
+    payload = match["payload"]
+    if payload is not None and not _START_PAYLOAD.fullmatch(payload):
+        # Telegram's apps drop such a parameter: the bot would get a bare /start.
+        raise ControlError(f"start parameter {payload!r} is not 1-64 of A-Z a-z 0-9 _ -")
+    text = "/start" if payload is None else f"/start {payload}"
+    return send_text(ctx, {"user_id": user.id, "text": text})
 
 
 def answer_poll(ctx: Context, body: dict[str, Any]) -> None:

@@ -191,6 +191,18 @@ class SandboxClient(SandboxObserver):
         result = await self._act("press_button", user_id if chat_id is None else chat_id, body)
         return str(result["callback_query_id"])
 
+    async def follow_link(self, user_id: int, message: ChatMessage, text: str) -> ChatMessage:
+        """Tap the url button `text` deep-linking to the bot (`https://t.me/<bot>?start=<p>`):
+        the user's app sends `/start <p>` in their private chat, which this returns."""
+        body = {
+            "user_id": user_id,
+            "chat_id": None if message.chat_id == user_id else message.chat_id,
+            "message_id": message.message_id,
+            "text": text,
+        }
+        result = await self._act("follow_link", user_id, body)
+        return from_json(ChatMessage, result["message"])
+
     async def answer_poll(
         self, user_id: int, poll: ChatMessage | str, option_ids: Sequence[int]
     ) -> None:

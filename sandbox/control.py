@@ -88,6 +88,11 @@ async def _press_button(ctx: Context, body: Body) -> Body:
     return {"callback_query_id": query_id, "version": ctx.changes.version}
 
 
+@action("follow_link")
+async def _follow_link(ctx: Context, body: Body) -> Body:
+    return _sent(ctx, actions.follow_link(ctx, body))
+
+
 @action("answer_poll")
 async def _answer_poll(ctx: Context, body: Body) -> Body:
     actions.answer_poll(ctx, body)

@@ -1,5 +1,5 @@
 """What tests and benches read of a live board: every send and successful edit with its time and
-text, and the 429s per method."""
+text, 429s per method, and the deep links that take a member from the group to the bot."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, RetryAfter
 
 from sandbox.client import SandboxClient
+from sandbox.errors import ControlError
 from sandbox.rules import FloodLimits, Window
-from sandbox.views import MessageEvent, busiest
+from sandbox.views import Button, MessageEvent, busiest
 
 LINK = "https://t.me/bilan_sandbox_bot?start=swot_12"
 
@@ -33,6 +34,52 @@ def board_keyboard(data: str = "close") -> InlineKeyboardMarkup:
             [InlineKeyboardButton("Clore", callback_data=data)],
         ]
     )
+
+
+async def test_group_keyboard_with_a_deep_link_and_a_callback_button(
+    sandbox_bot: Bot, sandbox_client: SandboxClient, ana: int, group: int
+) -> None:
+    await sandbox_bot.send_message(group, "SWOT", reply_markup=board_keyboard())
+    [board] = await sandbox_client.messages(group)
+    assert board.buttons == (
+        (Button("Écrire mes items", url=LINK),),
+        (Button("Clore", callback_data="close"),),
+    )
+    start = await sandbox_client.follow_link(ana, board, "Écrire mes items")
+    assert (start.chat_id, start.text) == (ana, "/start swot_12")
+    await sandbox_client.press_button(ana, board, text="Clore")
+    updates = await sandbox_bot.get_updates()
+    first = updates[0].message
+    assert first is not None
+    assert (first.chat.type, first.text, first.entities[0].type) == (
+        "private",
+        "/start swot_12",
+        "bot_command",
+    )
+    assert updates[1].callback_query is not None
+    assert updates[1].callback_query.data == "close"
+    assert (await sandbox_bot.send_message(ana, "Bienvenue")).text == "Bienvenue"  # started
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("https://example.org", "not a deep link"),
+        ("https://t.me/other_bot?start=swot_12", "not a deep link"),
+        ("https://t.me/bilan_sandbox_bot?start=swot 12", "start parameter"),
+        ("https://t.me/bilan_sandbox_bot?start=" + "x" * 65, "start parameter"),
+    ],
+)
+async def test_follow_link_refuses_what_would_not_start_the_bot(
+    sandbox_bot: Bot, sandbox_client: SandboxClient, ana: int, group: int, url: str, error: str
+) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Lien", url=url)]])
+    await sandbox_bot.send_message(group, "SWOT", reply_markup=keyboard)
+    [board] = await sandbox_client.messages(group)
+    with pytest.raises(ControlError, match=error):
+        await sandbox_client.follow_link(ana, board, "Lien")
+    with pytest.raises(ControlError, match="no url button"):
+        await sandbox_client.follow_link(ana, board, "Autre")
 
 
 async def test_history_holds_every_send_edit_and_deletion_in_order(
