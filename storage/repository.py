@@ -13,6 +13,7 @@ from os import PathLike
 from typing import Any, Protocol
 
 from flows.state import SessionState
+from storage.board_repository import BoardRepository
 from storage.models import (
     UNCHANGED,
     AnswerRow,
@@ -40,7 +41,9 @@ from storage.models import (
 )
 
 
-class Repository(Protocol):
+class Repository(BoardRepository, Protocol):
+    """Every use case; those of the group SWOT are in `storage/board_repository.py`."""
+
     # -- people ----------------------------------------------------------------------------
     async def upsert_person(
         self,
