@@ -93,8 +93,10 @@ class Repository(BoardRepository, Protocol):
         pages or old page images.
 
         Their linked answers and responses, sessions, completions, memberships, dialog, votes and
-        reminders are deleted; their SWOT items too, except those others voted for or merged
-        into, which stay without an author; actions they owned stay without an owner. Audit
+        reminders are deleted (a ballot they cast on a board still voting goes); their SWOT items
+        too (and left out of pending grouping proposals), except those others voted for, merged
+        into or made an action of, which stay without an author; actions they owned stay without
+        an owner. A board being stepped meanwhile then refuses its stale state. Audit
         entries keep their actor id, for accountability, and so the person's row stays, named
         "—", while an audit entry, a cohort they created or a round they opened names them;
         otherwise the row is deleted.
