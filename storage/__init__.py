@@ -7,12 +7,14 @@ writer and is durable when its `await` returns; every error is one human line.
 Anonymity is a property of the file, not of the queries: someone holding `bilan.db` (its -wal,
 a backup) learns who took part in an anonymous round and when, and, once the round is closed,
 what was answered, never which answers are whose better than by chance among those who sent.
-The model, what it does not hide, and the pool that holds to it are in `storage/anonymity.py`.
+The model, what it does not hide, and the pool that holds to it are in `storage/anonymity.py`;
+anonymous SWOT boards hold to the same model, their items and votes unlinked in place.
 """
 
 from storage.backup import backup_database
 from storage.errors import (
     BackupError,
+    BoardExistsError,
     ConstraintError,
     CorruptDatabaseError,
     DatabaseBusyError,
@@ -29,16 +31,20 @@ from storage.errors import (
     SchemaTooNewError,
     SessionFinishedError,
     SettingError,
+    StaleBoardError,
     StorageError,
     StoreClosedError,
 )
 from storage.migrations import MIGRATIONS, Migration
 from storage.models import (
     UNCHANGED,
+    ActionRow,
+    ActionStatus,
     AnswerRow,
     AnswerWrite,
     ApplyResult,
     AuditEntry,
+    Board,
     Chat,
     ChatId,
     ChatKind,
@@ -66,11 +72,15 @@ from storage.sqlite import SqliteRepository, open_repository
 __all__ = [
     "MIGRATIONS",
     "UNCHANGED",
+    "ActionRow",
+    "ActionStatus",
     "AnswerRow",
     "AnswerWrite",
     "ApplyResult",
     "AuditEntry",
     "BackupError",
+    "Board",
+    "BoardExistsError",
     "Chat",
     "ChatId",
     "ChatKind",
@@ -106,6 +116,7 @@ __all__ = [
     "SessionStatus",
     "SettingError",
     "SqliteRepository",
+    "StaleBoardError",
     "StorageError",
     "StoreClosedError",
     "Unchanged",

@@ -29,10 +29,26 @@ would be those of the last people to send (their times are in `completions`), on
 whenever the count is one past a multiple of k. Writing at each send instead would need a VACUUM
 per send, and still leave the newest rows in order until it ran.
 
-Rule: one pool for every anonymous contribution. A deposit carries a `kind` ("response" today);
-`WRITERS` maps each kind to the function that writes it out, so an anonymous SWOT item or vote is
-one more kind and its writer here, not another pool. Functions take a `sqlite3.Connection` and
-run inside the writer's transaction, as everywhere in `storage/`.
+Anonymous SWOT boards (storage/board_steps.py) hold to the same promise: from the file a reader
+learns who is in the cohort and how many contributed, the items once revealed and the totals once
+the vote is closed, never whose an item or a dot is. While an item may still be edited or deleted
+by its author (until the reveal), and a dot withdrawn by its voter (until the vote closes), its
+row names its person, as an active session's state does: a copy of the file taken then tells
+whose it is, as a copy taken mid-questionnaire tells whose answers an active session holds.
+
+Rule: one mechanism for every anonymous contribution. A contribution stays linked to its author
+only while the author may still change it; when it becomes fixed it is unlinked in one
+transaction, every row it leaves has a random id and one constant time (the round's opening day,
+`day_of_text`), and the file is then vacuumed. For answers the unlinking is the deposit: a pool
+row per round, whose deposits carry a `kind` ("response" today) and are written out at the close
+by the writer `WRITERS` maps the kind to. SWOT items and votes are unlinked in place instead, as
+rows: an item must be listed, edited and deleted by its author, and counted on the live board,
+until the reveal, and a ballot changed by its voter until the close, which a pool (no person in
+it) cannot serve. The reveal sets every item's author to NULL, the close of the vote deletes the
+ballots once summed into the items' totals, each in the transaction that fixes them and followed
+by a VACUUM; the items' ids are drawn at random by the shell and their times are the opening day,
+so the rows left keep no order of arrival to undo. Functions take a `sqlite3.Connection` and run
+inside the writer's transaction, as everywhere in `storage/`.
 """
 
 from __future__ import annotations

@@ -92,6 +92,14 @@ class SessionFinishedError(StorageError):
     """The session is no longer active: its answers are final."""
 
 
+class BoardExistsError(StorageError):
+    """The cohort already runs a SWOT board that has not reached its results."""
+
+
+class StaleBoardError(StorageError):
+    """The board changed since the state a write was computed from was read: read it again."""
+
+
 # SQLite's primary result codes (https://sqlite.org/rescode.html); extended codes keep them in
 # their low byte.
 _BUSY, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 8, 10, 11, 13, 14, 26

@@ -59,12 +59,17 @@ def m0005_anonymous_pools(conn: sqlite3.Connection) -> None:
     execute_script(conn, schema.UNLINK_ANONYMOUS_SESSIONS)
 
 
+def m0006_boards(conn: sqlite3.Connection) -> None:
+    execute_script(conn, schema.BOARDS)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m0001_initial,
     m0002_dialogs,
     m0003_flow_definitions,
     m0004_cohort_timezone,
     m0005_anonymous_pools,
+    m0006_boards,
 )
 
 

@@ -11,9 +11,10 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final, Literal, NewType
 
+from flows.board import ActionId, BoardState, ItemId
 from flows.state import SessionState
 
 UserId = NewType("UserId", int)  # Telegram's user id
@@ -27,6 +28,7 @@ Role = Literal["facilitator", "participant"]
 ChatKind = Literal["private", "group", "supergroup"]
 RoundState = Literal["open", "closed"]
 SessionStatus = Literal["active", "submitted", "cancelled", "timed_out"]
+ActionStatus = Literal["open", "done", "dropped"]
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
 
@@ -168,6 +170,36 @@ class RoundStatus:
     @property
     def participant_count(self) -> int:
         return len(self.not_started) + len(self.active) + len(self.submitted) + len(self.stopped)
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """A round's SWOT board: the machine's state (flows/board.py) and where the group sees it."""
+
+    round_id: RoundId
+    cohort_id: CohortId
+    state: BoardState
+    chat_id: ChatId | None  # the group showing the board's message
+    message_id: int | None  # that message, once sent
+    opened_by: UserId  # the round's opener
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    """An action of a cohort, as `/actions` lists it; it outlives its board and its owner."""
+
+    id: ActionId
+    cohort_id: CohortId
+    round_id: RoundId | None
+    item_id: ItemId | None  # the SWOT item it came from, if any
+    title: str
+    owner_user_id: UserId | None  # None once the owner is forgotten
+    owner_name: str | None  # the owner's display name, as stored now
+    due_date: date | None
+    status: ActionStatus
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

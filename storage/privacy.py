@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.dialogs import delete_dialog
-from storage.models import UserId, from_json, to_text
+from storage.models import UserId, from_json, to_json, to_text
 
 # Whatever is erased, the person's row stays while one of these names them, and their id with it:
 # a cohort's creator, a round's opener and the actor of an audit entry are the facilitator
@@ -77,14 +77,14 @@ _EXPORT = (
     ),
     (
         "swot_items",
-        "SELECT id AS item_id, round_id, quadrant, text, created_at, merged_into, hidden "
-        "FROM swot_items WHERE user_id = :user ORDER BY id",
+        "SELECT id AS item_id, round_id, quadrant, text, label, created_at, merged_into, total, "
+        "hidden FROM swot_items WHERE user_id = :user ORDER BY id",
     ),
     ("votes", "SELECT item_id, dots, cast_at FROM votes WHERE user_id = :user ORDER BY item_id"),
     (
         "actions",
-        "SELECT id AS action_id, cohort_id, round_id, title, due_date, status, created_at, "
-        "updated_at FROM actions WHERE owner_user_id = :user ORDER BY id",
+        "SELECT id AS action_id, cohort_id, round_id, item_id, title, due_date, status, "
+        "created_at, updated_at FROM actions WHERE owner_user_id = :user ORDER BY id",
     ),
     (
         "reminders",
@@ -183,16 +183,44 @@ def forget_person(conn: sqlite3.Connection, user_id: UserId, at: datetime) -> No
 
 
 def _forget_swot_items(conn: sqlite3.Connection, user_id: UserId) -> None:
-    # An item others voted for, or merged their own items into, is part of the group's result:
-    # deleting it would take their votes and texts with it. It stays, with no author. The
-    # person's own votes are gone by now, so they do not keep an item alive.
-    conn.execute(
-        "DELETE FROM swot_items WHERE user_id = :user "
-        "AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.item_id = swot_items.id) "
-        "AND NOT EXISTS (SELECT 1 FROM swot_items m WHERE m.merged_into = swot_items.id)",
-        {"user": user_id},
-    )
+    # An item others voted for, merged their items into, or made an action of, is part of the
+    # group's result: deleting it would take their votes, texts or actions with it. It stays,
+    # with no author. The person's own votes are gone by now, so they keep no item alive; their
+    # items merged into their own go first, so such a group of theirs goes whole.
+    boards = [row["round_id"] for row in conn.execute(_THEIR_BOARDS, {"user": user_id})]
+    while conn.execute(_UNUSED_ITEMS, {"user": user_id}).rowcount > 0:
+        pass  # merged items first, then the heads they pointed to: two rounds at most
     conn.execute("UPDATE swot_items SET user_id = NULL WHERE user_id = ?", (user_id,))
+    for round_id in boards:
+        _prune_proposals(conn, round_id)
+
+
+_THEIR_BOARDS = (
+    "SELECT DISTINCT b.round_id FROM swot_items i JOIN boards b ON b.round_id = i.round_id "
+    "WHERE i.user_id = :user AND b.proposals_json != '[]'"
+)
+_UNUSED_ITEMS = (
+    "DELETE FROM swot_items WHERE user_id = :user AND coalesce(total, 0) = 0 "
+    "AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.item_id = swot_items.id) "
+    "AND NOT EXISTS (SELECT 1 FROM swot_items m WHERE m.merged_into = swot_items.id) "
+    "AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.item_id = swot_items.id)"
+)
+
+
+def _prune_proposals(conn: sqlite3.Connection, round_id: int) -> None:
+    """Pending grouping proposals lose the items just deleted, and those left alone go."""
+    row = conn.execute(
+        "SELECT proposals_json FROM boards WHERE round_id = ?", (round_id,)
+    ).fetchone()
+    left = {
+        item_id
+        for (item_id,) in conn.execute("SELECT id FROM swot_items WHERE round_id = ?", (round_id,))
+    }
+    kept = [[i for i in proposal if i in left] for proposal in from_json(row["proposals_json"])]
+    conn.execute(
+        "UPDATE boards SET proposals_json = ? WHERE round_id = ?",
+        (to_json([proposal for proposal in kept if len(proposal) > 1]), round_id),
+    )
 
 
 def _forget_profile(conn: sqlite3.Connection, user_id: UserId, at: datetime) -> None:

@@ -13,6 +13,7 @@ from os import PathLike
 from typing import Any, Protocol
 
 from flows.state import SessionState
+from storage.board_repository import BoardRepository
 from storage.models import (
     UNCHANGED,
     AnswerRow,
@@ -40,7 +41,9 @@ from storage.models import (
 )
 
 
-class Repository(Protocol):
+class Repository(BoardRepository, Protocol):
+    """Every use case; those of the group SWOT are in `storage/board_repository.py`."""
+
     # -- people ----------------------------------------------------------------------------
     async def upsert_person(
         self,
@@ -90,8 +93,10 @@ class Repository(Protocol):
         pages or old page images.
 
         Their linked answers and responses, sessions, completions, memberships, dialog, votes and
-        reminders are deleted; their SWOT items too, except those others voted for or merged
-        into, which stay without an author; actions they owned stay without an owner. Audit
+        reminders are deleted (a ballot they cast on a board still voting goes); their SWOT items
+        too (and left out of pending grouping proposals), except those others voted for, merged
+        into or made an action of, which stay without an author; actions they owned stay without
+        an owner. A board being stepped meanwhile then refuses its stale state. Audit
         entries keep their actor id, for accountability, and so the person's row stays, named
         "—", while an audit entry, a cohort they created or a round they opened names them;
         otherwise the row is deleted.

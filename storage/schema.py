@@ -263,3 +263,34 @@ DELETE FROM responses WHERE id IN (
 UPDATE sessions SET response_id = NULL
 WHERE response_id IS NOT NULL AND round_id IN (SELECT id FROM rounds WHERE anonymous = 1);
 """
+
+# The group SWOT board of a round (flows/board.py): its phase and settings, one row per round. A
+# cohort runs one board at a time: the partial unique index holds every board not in its results.
+# The phases are those of `flows.board.PHASES`, spelled out here because this text is history.
+# Its opener and opening time are the round's. `proposals_json` holds the pending grouping
+# proposals, lists of item ids. Items keep their author only while it may change them (see
+# storage/anonymity.py); `total` is an item's dots once the vote is closed; `label` a group's
+# name on its head item. An action may come from an item.
+BOARDS = """
+CREATE TABLE boards (
+    round_id       INTEGER PRIMARY KEY REFERENCES rounds (id),
+    cohort_id      INTEGER NOT NULL REFERENCES cohorts (id),
+    phase          TEXT NOT NULL CHECK (phase IN
+                   ('collecting', 'closed', 'revealed', 'grouping', 'voting', 'results')),
+    anonymous      INTEGER NOT NULL CHECK (anonymous IN (0, 1)),
+    budget         INTEGER NOT NULL CHECK (budget > 0),
+    per_item       INTEGER NOT NULL CHECK (per_item > 0),
+    contributors   INTEGER NOT NULL DEFAULT 0 CHECK (contributors >= 0),
+    proposals_json TEXT NOT NULL DEFAULT '[]',
+    chat_id        INTEGER,
+    message_id     INTEGER,
+    updated_at     TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX boards_running ON boards (cohort_id) WHERE phase != 'results';
+CREATE INDEX boards_by_cohort ON boards (cohort_id, round_id);
+
+ALTER TABLE swot_items ADD COLUMN label TEXT;
+ALTER TABLE swot_items ADD COLUMN total INTEGER CHECK (total >= 0);
+ALTER TABLE actions ADD COLUMN item_id INTEGER REFERENCES swot_items (id);
+CREATE INDEX actions_by_item ON actions (item_id) WHERE item_id IS NOT NULL;
+"""

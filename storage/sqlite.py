@@ -4,8 +4,9 @@ read connection.
 Rule: this class only routes. Writes become units for the writer (`storage/writer.py`); reads run
 in one trip on the read connection (that plumbing is `storage/store.py`); the SQL itself lives in
 the concept modules (`people.py`, `dialogs.py`, `privacy.py`, `cohorts.py`, `rounds.py`,
-`sessions.py`, `steps.py`, `updates.py`, `audit.py`). JSON is encoded here, on the event loop, so a value that
-is not JSON fails its caller before it reaches the writer.
+`sessions.py`, `steps.py`, `updates.py`, `audit.py`; the group SWOT's, routed by
+`storage/board_store.py`, in `boards.py`, `board_steps.py`, `actions.py`). JSON is encoded here,
+on the event loop, so a value that is not JSON fails its caller before it reaches the writer.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from storage import (
     steps,
     updates,
 )
+from storage.board_store import SqliteBoardStore
 from storage.connection import Connection, check_synchronous, connect
 from storage.errors import translate
 from storage.lock import InstanceLock
@@ -64,7 +66,6 @@ from storage.models import (
     to_text,
 )
 from storage.repository import Repository
-from storage.store import SqliteStore
 from storage.writer import Erase
 
 
@@ -114,7 +115,7 @@ async def _migrate(db: Connection, path: Path, known: Sequence[Migration]) -> in
         raise translate(error, path, "migrating") from error
 
 
-class SqliteRepository(SqliteStore, Repository):
+class SqliteRepository(SqliteBoardStore, Repository):
     """The repository on one SQLite file; use `open_repository` to get one."""
 
     # -- people ----------------------------------------------------------------------------

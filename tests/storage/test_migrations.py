@@ -10,6 +10,7 @@ import pytest
 
 from storage import MIGRATIONS, MigrationError, SchemaTooNewError, UserId, open_repository
 from storage.migrations import execute_script
+from storage.models import to_text
 from tests.storage.conftest import at, state
 
 EXPECTED_TABLES = {
@@ -32,6 +33,7 @@ EXPECTED_TABLES = {
     "processed_updates",
     "audit_log",
     "dialogs",
+    "boards",
 }
 LATEST = len(MIGRATIONS)
 APPLIED = [(migration.__name__,) for migration in MIGRATIONS]
@@ -61,6 +63,7 @@ async def test_migrate_from_empty_creates_the_whole_schema(db_path: Path) -> Non
         (3, "m0003_flow_definitions"),
         (4, "m0004_cohort_timezone"),
         (5, "m0005_anonymous_pools"),
+        (6, "m0006_boards"),
     ]
     assert _query(db_path, "PRAGMA user_version") == [(LATEST,)]
     assert _query(db_path, "PRAGMA journal_mode") == [("wal",)]
@@ -130,6 +133,39 @@ async def test_an_anonymous_session_of_an_older_schema_loses_its_link(db_path: P
         assert upgraded.state.answers["mood"].value == "secret"
     assert _query(db_path, "SELECT count(*) FROM answers") == [(0,)]
     assert _query(db_path, "SELECT count(*) FROM responses") == [(0,)]
+
+
+async def test_swot_rows_of_an_older_schema_stay_and_boards_can_open(db_path: Path) -> None:
+    """Before the boards, the SWOT tables existed and stayed empty in the product; rows written
+    into them by hand (or by a fork) survive the upgrade, with the new columns empty."""
+    async with await open_repository(db_path, migrations=MIGRATIONS[:5]) as repo:
+        ada = UserId(1)
+        await repo.upsert_person(ada, "Ada", "en", at(0))
+        cohort = await repo.create_cohort("Coop", "CODE", ada, at(1))
+        await repo.register_flow("swot", 1, "a" * 64, "SWOT", at(2))
+        old = await repo.open_round(cohort.id, "swot", 1, False, ada, at(3))
+    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:  # as that release wrote it
+        conn.execute(
+            "INSERT INTO swot_items (id, round_id, user_id, quadrant, text, created_at) "
+            "VALUES (11, ?, 1, 'threats', 'old item', 't')",
+            (old.id,),
+        )
+        conn.execute("INSERT INTO votes VALUES (11, 1, 2, 't')")
+        conn.execute(
+            "INSERT INTO actions (cohort_id, round_id, title, owner_user_id, created_at, "
+            "updated_at) VALUES (?, ?, 'old action', 1, ?, ?)",
+            (cohort.id, old.id, to_text(at(3)), to_text(at(3))),
+        )
+    async with await open_repository(db_path) as repo:
+        assert repo.schema_version == LATEST
+        board = await repo.open_board(cohort.id, "swot", 1, ada, True, at(4))
+        assert board.state.phase == "collecting"
+        (kept,) = await repo.actions_of_cohort(cohort.id)
+        assert (kept.title, kept.item_id, kept.owner_user_id) == ("old action", None, ada)
+    assert _query(db_path, "SELECT id, text, label, total FROM swot_items") == [
+        (11, "old item", None, None)
+    ]
+    assert _query(db_path, "SELECT item_id, user_id, dots FROM votes") == [(11, 1, 2)]
 
 
 def m9001_add_then_fail(conn: sqlite3.Connection) -> None:

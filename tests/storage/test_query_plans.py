@@ -8,10 +8,12 @@ plan of each (`EXPLAIN QUERY PLAN`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import sqlite3
 from pathlib import Path
 
+from flows.board import Action, ActionId, BoardState, Item, ItemId, MemberId
 from storage import AnswerWrite, ChatId, SqliteRepository, UpdateId
 from tests.storage.conftest import World, at, build_world, state
 
@@ -29,6 +31,7 @@ async def _workload(repo: SqliteRepository) -> None:
     await repo.prune_processed_updates(at(0))
     await repo.record_audit(world.facilitator, "x", cohort.id, {}, at(13))
     await repo.audit_of_cohort(cohort.id)
+    await _boards(world)
     await repo.person_data(user)
     await repo.forget_person(user, at(14))  # a participant: their row goes
     await repo.forget_person(world.facilitator, at(14))  # accountable: their row stays
@@ -82,6 +85,39 @@ async def _rounds_and_sessions(world: World) -> None:
     await repo.active_sessions_of(user)
     await repo.active_sessions_of_round(world.named.id)
     await repo.close_round(world.named.id, at(13))
+
+
+async def _boards(world: World) -> None:
+    """An anonymous board from collection to actions, then a named one left grouping (forgetting
+    its author prunes the proposals)."""
+    repo, cohort = world.repo, world.cohort
+    board = await repo.open_board(cohort.id, "review", 1, world.facilitator, True, at(13))
+    await repo.set_board_message(board.round_id, ChatId(-1), 5)
+    written = {n: Item(n, "strengths", "x", MemberId(u)) for n, u in ((ItemId(101), 21), (ItemId(102), 22))}  # fmt: skip
+    shown = {i: dataclasses.replace(item, author=None) for i, item in written.items()}
+    done = Action(ActionId(7), "do", MemberId(21), None, ItemId(101))
+    states = [
+        BoardState("collecting", True, items=written),
+        BoardState("voting", True, items=shown, ballots={MemberId(21): {ItemId(101): 1}}),
+        BoardState("results", True, items=shown, totals={ItemId(101): 1}),
+        BoardState("results", True, items=shown, totals={ItemId(101): 1}, actions=(done,)),
+    ]
+    for n, after in enumerate(states):
+        await repo.apply_board(UpdateId(700 + n), board.round_id, board.state, after, at(13))
+        stored = await repo.get_board(board.round_id)
+        assert stored is not None
+        board = stored
+    await repo.latest_board_of_cohort(cohort.id)
+    await repo.actions_of_cohort(cohort.id)
+    await repo.get_action(ActionId(7))
+    await repo.set_action_status(UpdateId(710), ActionId(7), "done", at(13))
+    grouping = await repo.open_board(cohort.id, "review", 1, world.facilitator, False, at(13))
+    await repo.active_board_of_cohort(cohort.id)
+    more = {ItemId(n): Item(ItemId(n), "threats", "x", MemberId(21)) for n in (201, 202)}
+    collecting = BoardState("collecting", False, items=more)
+    await repo.apply_board(None, grouping.round_id, grouping.state, collecting, at(13))
+    proposed = BoardState("grouping", False, items=more, proposals=(tuple(more),))
+    await repo.apply_board(None, grouping.round_id, collecting, proposed, at(13))
 
 
 def _plan(path: Path, statement: str) -> list[str]:
