@@ -15,354 +15,331 @@ dots until `VotingClosed`; totals exist in the state only from then on.
 Anonymous boards: items keep their author while the author may still edit them; the reveal drops
 every author (the state then keeps only how many contributed), so nothing stored after it links
 an item to a person. Their ballots are likewise dropped at the close of the vote, once summed.
+
+Decisions the shell relies on:
+- Items are edited and removed only while collecting: once the collection is closed they are
+  fixed, so what is revealed is what was counted.
+- Grouping proposes only items in no group yet, and never again two items the facilitator kept
+  apart (`BoardState.apart`: a rejected proposal, a detached item). Every grouping event ends
+  with the facilitator's next prompt (`ProposeGroup` for the first pending proposal, or
+  `GroupingDone`). A detached item shows its own text again; a group left with one item is no
+  group, and that item loses the group's label; the head of a group leaving it hands the group,
+  label included, to the next member in written order.
+- Every change of phase refreshes the board.
+- The results rank only items with at least one dot (a quadrant nobody voted on is empty).
+
+The types live in flows/board_model.py and the views in flows/board_views.py, both re-exported
+here (the shell and storage import everything from `flows.board`); the grouping rules live in
+flows/board_grouping.py, the near-duplicate matching in flows/similarity.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Literal, NewType
+from dataclasses import replace
+from typing import assert_never
 
-Quadrant = Literal["strengths", "weaknesses", "opportunities", "threats"]
-QUADRANTS: tuple[Quadrant, ...] = ("strengths", "weaknesses", "opportunities", "threats")
-Phase = Literal["collecting", "closed", "revealed", "grouping", "voting", "results"]
-PHASES: tuple[Phase, ...] = ("collecting", "closed", "revealed", "grouping", "voting", "results")
-
-ItemId = NewType("ItemId", int)
-MemberId = NewType("MemberId", int)  # a Telegram user id
-ActionId = NewType("ActionId", int)
-
-MAX_ITEM_LENGTH = 200  # as the collect steps of flows/library/swot.yaml
-MAX_ITEMS_PER_MEMBER = 40  # 10 per quadrant, as swot.yaml
-MAX_GROUP_SIZE = 5
-MAX_LABEL_LENGTH = 200
-MAX_ACTION_TITLE_LENGTH = 200
-DEFAULT_BUDGET = 5  # dots per person (Parabol)
-DEFAULT_PER_ITEM = 3  # most dots one person may put on one item (Parabol)
-MAX_BUDGET = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    id: ItemId
-    quadrant: Quadrant
-    text: str
-    author: MemberId | None  # None once an anonymous board is revealed, or the author forgotten
-    merged_into: ItemId | None = None  # the head item of the group it was merged into
-    label: str | None = None  # on a head item: the group's name, once renamed
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    id: ActionId
-    title: str
-    owner: MemberId
-    due: date | None
-    item: ItemId | None  # the item it came from, if any
-
-
-@dataclass(frozen=True, slots=True)
-class BoardState:
-    phase: Phase
-    anonymous: bool
-    budget: int = DEFAULT_BUDGET
-    per_item: int = DEFAULT_PER_ITEM
-    # Insertion order is the order items were written (storage keeps it).
-    items: Mapping[ItemId, Item] = field(default_factory=dict)
-    # How many people contributed, fixed at the reveal (an anonymous board then drops authors).
-    contributors: int = 0
-    # Pending grouping proposals, each a tuple of 2..MAX_GROUP_SIZE item ids of one quadrant,
-    # known by their first id.
-    proposals: tuple[tuple[ItemId, ...], ...] = ()
-    # Dots each member put on each votable item (only positive counts are kept).
-    ballots: Mapping[MemberId, Mapping[ItemId, int]] = field(default_factory=dict)
-    # Dots per votable item: empty until the vote closes.
-    totals: Mapping[ItemId, int] = field(default_factory=dict)
-    actions: tuple[Action, ...] = ()
-
-
-# -- events: what happened ---------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ItemAdded:
-    member: MemberId
-    item_id: ItemId  # drawn by the shell, unique
-    quadrant: Quadrant
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ItemEdited:
-    member: MemberId
-    item_id: ItemId
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRemoved:
-    member: MemberId
-    item_id: ItemId
-
-
-@dataclass(frozen=True, slots=True)
-class CollectionClosed:
-    """No more items: the facilitator ended the collection (the reveal follows)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Revealed:
-    """The items are shown to the group; from `collecting`, this also closes the collection."""
-
-
-@dataclass(frozen=True, slots=True)
-class GroupingStarted:
-    """The facilitator asked for the near-duplicates to be proposed (see flows/similarity.py)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalApproved:
-    head: ItemId  # the proposal's first item
-    label: str | None = None  # the group's name; None keeps the head's text
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalRejected:
-    """Split: the proposal's items stay separate."""
-
-    head: ItemId
-
-
-@dataclass(frozen=True, slots=True)
-class ItemDetached:
-    """One item out of a pending proposal or of a merged group (a proposal left with one item
-    is dropped; a group left with one item is no group)."""
-
-    item_id: ItemId
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRenamed:
-    head: ItemId
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class VotingOpened:
-    budget: int = DEFAULT_BUDGET
-    per_item: int = DEFAULT_PER_ITEM
-
-
-@dataclass(frozen=True, slots=True)
-class VoteCast:
-    member: MemberId
-    item_id: ItemId
-
-
-@dataclass(frozen=True, slots=True)
-class VoteWithdrawn:
-    member: MemberId
-    item_id: ItemId
-
-
-@dataclass(frozen=True, slots=True)
-class VotingClosed:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class ActionCreated:
-    action_id: ActionId  # drawn by the shell, unique
-    title: str
-    owner: MemberId  # the shell checks the owner is a member of the cohort
-    due: date | None
-    item: ItemId | None = None
-
-
-BoardEvent = (
-    ItemAdded
-    | ItemEdited
-    | ItemRemoved
-    | CollectionClosed
-    | Revealed
-    | GroupingStarted
-    | ProposalApproved
-    | ProposalRejected
-    | ItemDetached
-    | GroupRenamed
-    | VotingOpened
-    | VoteCast
-    | VoteWithdrawn
-    | VotingClosed
-    | ActionCreated
+from flows import board_grouping
+from flows.board_model import (
+    DEFAULT_BUDGET,
+    DEFAULT_PER_ITEM,
+    MAX_ACTION_TITLE_LENGTH,
+    MAX_BUDGET,
+    MAX_GROUP_SIZE,
+    MAX_ITEM_LENGTH,
+    MAX_ITEMS_PER_MEMBER,
+    MAX_LABEL_LENGTH,
+    PHASES,
+    QUADRANTS,
+    TOP_ITEMS,
+    AcknowledgeItem,
+    Action,
+    ActionCreated,
+    ActionId,
+    BoardEffect,
+    BoardError,
+    BoardEvent,
+    BoardOutcome,
+    BoardState,
+    CollectionClosed,
+    GroupingDone,
+    GroupingStarted,
+    GroupRenamed,
+    Item,
+    ItemAdded,
+    ItemDetached,
+    ItemEdited,
+    ItemId,
+    ItemRemoved,
+    MemberId,
+    OfferBallots,
+    Phase,
+    PostResults,
+    PostReveal,
+    ProposalApproved,
+    ProposalRejected,
+    ProposeGroup,
+    Quadrant,
+    RankedItem,
+    RefreshBallot,
+    RefreshBoard,
+    RefreshOwnItems,
+    Refusal,
+    Refuse,
+    Revealed,
+    RevealedItem,
+    TellOwner,
+    VoteCast,
+    VoteWithdrawn,
+    VotingClosed,
+    VotingOpened,
+    display_text,
+    refuse,
+    text_refusal,
+    with_items,
+)
+from flows.board_views import (
+    BoardCounts,
+    authors,
+    ballot_of,
+    board_counts,
+    dots_left,
+    group_members,
+    grouping_prompt,
+    is_votable,
+    own_items,
+    results_of,
+    reveal_of,
+    votable_items,
 )
 
-
-# -- effects: what the shell must do -----------------------------------------------------------
-Refusal = Literal[
-    "wrong_phase",  # not the time for this (collection closed, vote not open, …)
-    "unknown_item",  # no such item, or not one that can take this (a merged item, …)
-    "not_yours",  # someone else's item
-    "empty",  # a text with nothing in it
-    "too_long",  # over MAX_ITEM_LENGTH (or the label/title limit)
-    "too_many",  # MAX_ITEMS_PER_MEMBER reached
-    "duplicate_id",  # an id already in use (a bug of the shell)
-    "budget_spent",  # no dots left
-    "item_full",  # per_item dots already on this item
-    "no_vote",  # nothing to withdraw from this item
-    "bad_budget",  # budget or per_item out of range
-    "unknown_proposal",
+__all__ = [
+    "DEFAULT_BUDGET",
+    "DEFAULT_PER_ITEM",
+    "MAX_ACTION_TITLE_LENGTH",
+    "MAX_BUDGET",
+    "MAX_GROUP_SIZE",
+    "MAX_ITEMS_PER_MEMBER",
+    "MAX_ITEM_LENGTH",
+    "MAX_LABEL_LENGTH",
+    "PHASES",
+    "PHASES_OF",
+    "QUADRANTS",
+    "TOP_ITEMS",
+    "AcknowledgeItem",
+    "Action",
+    "ActionCreated",
+    "ActionId",
+    "BoardCounts",
+    "BoardEffect",
+    "BoardError",
+    "BoardEvent",
+    "BoardOutcome",
+    "BoardState",
+    "CollectionClosed",
+    "GroupRenamed",
+    "GroupingDone",
+    "GroupingStarted",
+    "Item",
+    "ItemAdded",
+    "ItemDetached",
+    "ItemEdited",
+    "ItemId",
+    "ItemRemoved",
+    "MemberId",
+    "OfferBallots",
+    "Phase",
+    "PostResults",
+    "PostReveal",
+    "ProposalApproved",
+    "ProposalRejected",
+    "ProposeGroup",
+    "Quadrant",
+    "RankedItem",
+    "RefreshBallot",
+    "RefreshBoard",
+    "RefreshOwnItems",
+    "Refusal",
+    "Refuse",
+    "Revealed",
+    "RevealedItem",
+    "TellOwner",
+    "VoteCast",
+    "VoteWithdrawn",
+    "VotingClosed",
+    "VotingOpened",
+    "authors",
+    "ballot_of",
+    "board_counts",
+    "display_text",
+    "dots_left",
+    "group_members",
+    "grouping_prompt",
+    "is_votable",
+    "own_items",
+    "results_of",
+    "reveal_of",
+    "step",
+    "votable_items",
 ]
 
-
-@dataclass(frozen=True, slots=True)
-class Refuse:
-    reason: Refusal
-
-
-@dataclass(frozen=True, slots=True)
-class AcknowledgeItem:
-    """ "✓ Strength 3 noted": `number` counts the member's own items in that quadrant."""
-
-    member: MemberId
-    item_id: ItemId
-    quadrant: Quadrant
-    number: int
-
-
-@dataclass(frozen=True, slots=True)
-class RefreshOwnItems:
-    """The member's list of their own items changed (edited or removed)."""
-
-    member: MemberId
-
-
-@dataclass(frozen=True, slots=True)
-class RefreshBoard:
-    """What the group's board shows changed (counts, contributors, voters, phase)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RevealedItem:
-    text: str  # the group's label for a group
-    author: MemberId | None  # None on an anonymous board
-    merged: int = 1  # how many items it stands for
-
-
-@dataclass(frozen=True, slots=True)
-class PostReveal:
-    """Post the items of each quadrant to the group (all four, in QUADRANTS order)."""
-
-    quadrants: tuple[tuple[Quadrant, tuple[RevealedItem, ...]], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ProposeGroup:
-    """Ask the facilitator about one proposal: approve, split, rename, or detach an item."""
-
-    head: ItemId
-    items: tuple[Item, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class GroupingDone:
-    """No proposal left: the facilitator may open the vote."""
-
-
-@dataclass(frozen=True, slots=True)
-class OfferBallots:
-    """The vote opened: tell the group, offer each member a ballot in private."""
-
-    budget: int
-    per_item: int
-
-
-@dataclass(frozen=True, slots=True)
-class RefreshBallot:
-    member: MemberId
-    left: int  # dots the member still has
-
-
-@dataclass(frozen=True, slots=True)
-class RankedItem:
-    item_id: ItemId
-    text: str
-    votes: int
-    merged: int = 1
-
-
-@dataclass(frozen=True, slots=True)
-class PostResults:
-    """The vote closed: the SWOT matrix picture and its text, once, to the group."""
-
-    top: tuple[tuple[Quadrant, tuple[RankedItem, ...]], ...]  # all four, in QUADRANTS order
-    voters: int
-
-
-@dataclass(frozen=True, slots=True)
-class TellOwner:
-    action: Action
-
-
-BoardEffect = (
-    Refuse
-    | AcknowledgeItem
-    | RefreshOwnItems
-    | RefreshBoard
-    | PostReveal
-    | ProposeGroup
-    | GroupingDone
-    | OfferBallots
-    | RefreshBallot
-    | PostResults
-    | TellOwner
-)
-
-
-@dataclass(frozen=True, slots=True)
-class BoardOutcome:
-    state: BoardState
-    effects: tuple[BoardEffect, ...]
-
-
-class BoardError(Exception):
-    """A bug: an event the machine cannot take in a state it should never be in."""
-
-
-TOP_ITEMS = 5  # per quadrant, in the results
+# Which phases take which event; any other phase refuses it with "wrong_phase".
+PHASES_OF: Mapping[type[BoardEvent], frozenset[Phase]] = {
+    ItemAdded: frozenset({"collecting"}),
+    ItemEdited: frozenset({"collecting"}),
+    ItemRemoved: frozenset({"collecting"}),
+    CollectionClosed: frozenset({"collecting"}),
+    Revealed: frozenset({"collecting", "closed"}),
+    GroupingStarted: frozenset({"revealed", "grouping"}),
+    ProposalApproved: frozenset({"grouping"}),
+    ProposalRejected: frozenset({"grouping"}),
+    ItemDetached: frozenset({"grouping"}),
+    GroupRenamed: frozenset({"grouping"}),
+    VotingOpened: frozenset({"revealed", "grouping"}),
+    VoteCast: frozenset({"voting"}),
+    VoteWithdrawn: frozenset({"voting"}),
+    VotingClosed: frozenset({"voting"}),
+    ActionCreated: frozenset({"results"}),
+}
 
 
 def step(state: BoardState, event: BoardEvent) -> BoardOutcome:
-    """The board after `event`, and what the shell must do about it."""
-    raise NotImplementedError
+    """The board after `event`, and what the shell must do about it (a refusal keeps `state`)."""
+    if state.phase not in PHASES_OF[type(event)]:
+        return refuse(state, "wrong_phase")
+    match event:
+        case ItemAdded() | ItemEdited() | ItemRemoved():
+            return _collect(state, event)
+        case CollectionClosed():
+            return BoardOutcome(replace(state, phase="closed"), (RefreshBoard(),))
+        case Revealed():
+            return _reveal(state)
+        case GroupingStarted():
+            return board_grouping.start_grouping(state)
+        case ProposalApproved() | ProposalRejected():
+            return board_grouping.decide(state, event)
+        case ItemDetached():
+            return board_grouping.detach(state, event.item_id)
+        case GroupRenamed():
+            return board_grouping.rename(state, event)
+        case VotingOpened():
+            return _open_vote(state, event)
+        case VoteCast() | VoteWithdrawn():
+            return _vote(state, event)
+        case VotingClosed():
+            return _close_vote(state)
+        case ActionCreated():
+            return _create_action(state, event)
+        case _:
+            assert_never(event)
 
 
-# -- views: what the shell shows, computed from the state only ---------------------------------
-@dataclass(frozen=True, slots=True)
-class BoardCounts:
-    phase: Phase
-    per_quadrant: Mapping[Quadrant, int]  # items (a group counts once after grouping)
-    contributors: int  # people with at least one item (fixed at the reveal)
-    voters: int  # people with at least one dot on their ballot
+# -- collecting --------------------------------------------------------------------------------
+def _collect(state: BoardState, event: ItemAdded | ItemEdited | ItemRemoved) -> BoardOutcome:
+    if isinstance(event, ItemAdded):
+        return _add(state, event)
+    item = state.items.get(event.item_id)
+    if item is None:
+        return refuse(state, "unknown_item")
+    if item.author != event.member:
+        return refuse(state, "not_yours")
+    own = RefreshOwnItems(event.member)
+    if isinstance(event, ItemRemoved):
+        items = {i: it for i, it in state.items.items() if i != item.id}
+        return BoardOutcome(replace(state, items=items), (own, RefreshBoard()))
+    text = event.text.strip()
+    if reason := text_refusal(text, MAX_ITEM_LENGTH):
+        return refuse(state, reason)
+    if text == item.text:
+        return BoardOutcome(state, (own,))
+    return BoardOutcome(with_items(state, [replace(item, text=text)]), (own,))
 
 
-def board_counts(state: BoardState) -> BoardCounts:
-    raise NotImplementedError
+def _add(state: BoardState, event: ItemAdded) -> BoardOutcome:
+    text = event.text.strip()
+    if reason := text_refusal(text, MAX_ITEM_LENGTH):
+        return refuse(state, reason)
+    if len(own_items(state, event.member)) >= MAX_ITEMS_PER_MEMBER:
+        return refuse(state, "too_many")
+    if event.item_id in state.items:
+        return refuse(state, "duplicate_id")
+    item = Item(event.item_id, event.quadrant, text, event.member)
+    after = with_items(state, [item])
+    number = sum(1 for i in own_items(after, event.member) if i.quadrant == event.quadrant)
+    acknowledge = AcknowledgeItem(event.member, event.item_id, event.quadrant, number)
+    return BoardOutcome(after, (acknowledge, RefreshBoard()))
 
 
-def own_items(state: BoardState, member: MemberId) -> tuple[Item, ...]:
-    """The member's items, in the order written (empty once authors are dropped)."""
-    raise NotImplementedError
+def _reveal(state: BoardState) -> BoardOutcome:
+    items = state.items
+    if state.anonymous:
+        items = {i: replace(item, author=None) for i, item in items.items()}
+    after = replace(state, phase="revealed", items=items, contributors=len(authors(state)))
+    return BoardOutcome(after, (RefreshBoard(), reveal_of(after)))
 
 
-def votable_items(state: BoardState) -> tuple[Item, ...]:
-    """Items that take votes: every item not merged into another, by quadrant, then order."""
-    raise NotImplementedError
+# -- voting ------------------------------------------------------------------------------------
+def _open_vote(state: BoardState, event: VotingOpened) -> BoardOutcome:
+    if not 1 <= event.per_item <= event.budget <= MAX_BUDGET:
+        return refuse(state, "bad_budget")
+    after = replace(
+        state, phase="voting", budget=event.budget, per_item=event.per_item, proposals=()
+    )
+    return BoardOutcome(after, (OfferBallots(event.budget, event.per_item), RefreshBoard()))
 
 
-def dots_left(state: BoardState, member: MemberId) -> int:
-    raise NotImplementedError
+def _vote(state: BoardState, event: VoteCast | VoteWithdrawn) -> BoardOutcome:
+    if not is_votable(state, event.item_id):
+        return refuse(state, "unknown_item")
+    ballot = dict(ballot_of(state, event.member))
+    dots = ballot.get(event.item_id, 0)
+    if isinstance(event, VoteCast):
+        if sum(ballot.values()) >= state.budget:
+            return refuse(state, "budget_spent")
+        if dots >= state.per_item:
+            return refuse(state, "item_full")
+        ballot[event.item_id] = dots + 1
+    elif dots == 0:
+        return refuse(state, "no_vote")
+    elif dots == 1:
+        del ballot[event.item_id]
+    else:
+        ballot[event.item_id] = dots - 1
+    ballots = {m: b for m, b in state.ballots.items() if m != event.member}
+    if ballot:
+        ballots = {**state.ballots, event.member: ballot}
+    after = replace(state, ballots=ballots)
+    effects: tuple[BoardEffect, ...] = (
+        RefreshBallot(event.member, dots_left(after, event.member)),
+    )
+    if len(ballots) != len(state.ballots):
+        effects += (RefreshBoard(),)
+    return BoardOutcome(after, effects)
 
 
-def display_text(item: Item) -> str:
-    """An item as shown: a group's label, else its own text."""
-    return item.label if item.label is not None else item.text
+def _close_vote(state: BoardState) -> BoardOutcome:
+    totals = {
+        item.id: sum(ballot.get(item.id, 0) for ballot in state.ballots.values())
+        for item in votable_items(state)
+    }
+    after = replace(
+        state,
+        phase="results",
+        totals=totals,
+        voter_count=len(state.ballots),
+        ballots={} if state.anonymous else state.ballots,
+    )
+    return BoardOutcome(after, (RefreshBoard(), results_of(after)))
+
+
+# -- results -----------------------------------------------------------------------------------
+def _create_action(state: BoardState, event: ActionCreated) -> BoardOutcome:
+    title = event.title.strip()
+    if reason := text_refusal(title, MAX_ACTION_TITLE_LENGTH):
+        return refuse(state, reason)
+    if any(action.id == event.action_id for action in state.actions):
+        return refuse(state, "duplicate_id")
+    if event.item is not None and not is_votable(state, event.item):
+        return refuse(state, "unknown_item")
+    action = Action(event.action_id, title, event.owner, event.due, event.item)
+    return BoardOutcome(replace(state, actions=(*state.actions, action)), (TellOwner(action),))
