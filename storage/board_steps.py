@@ -25,7 +25,7 @@ from flows.board import Action, BoardState, Item, ItemId, MemberId
 from storage import rounds
 from storage.boards import encode_proposals
 from storage.errors import NotFoundError, StaleBoardError
-from storage.models import ApplyResult, CohortId, RoundId, UpdateId, day_of_text, to_text
+from storage.models import ApplyResult, CohortId, RoundId, UpdateId, day_of_text, to_json, to_text
 from storage.updates import claim_update
 from storage.writer import Erase
 
@@ -65,13 +65,15 @@ def apply_board(
     _write_actions(conn, stored.cohort_id, round_id, before.actions, after.actions, at)
     conn.execute(
         "UPDATE boards SET phase = ?, budget = ?, per_item = ?, contributors = ?, "
-        "proposals_json = ?, updated_at = ? WHERE round_id = ?",
+        "proposals_json = ?, apart_json = ?, voter_count = ?, updated_at = ? WHERE round_id = ?",
         (
             after.phase,
             after.budget,
             after.per_item,
             after.contributors,
             encode_proposals(after.proposals),
+            to_json([list(pair) for pair in after.apart]),
+            after.voter_count,
             to_text(at),
             round_id,
         ),

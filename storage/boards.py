@@ -44,7 +44,7 @@ from storage.models import (
 
 _BOARD = (
     "SELECT b.round_id, b.cohort_id, b.phase, b.anonymous, b.budget, b.per_item, b.contributors, "
-    "b.proposals_json, b.chat_id, b.message_id, r.opened_by, r.opened_at "
+    "b.proposals_json, b.apart_json, b.voter_count, b.chat_id, b.message_id, r.opened_by, r.opened_at "
     "FROM boards b JOIN rounds r ON r.id = b.round_id "
 )
 
@@ -151,6 +151,13 @@ def _board(conn: sqlite3.Connection, row: sqlite3.Row) -> Board:
         ballots=_ballots(conn, round_id),
         totals=totals,
         actions=_actions(conn, round_id),
+        # A forgotten member's items leave the pairs they were in.
+        apart=tuple(
+            (ItemId(first), ItemId(second))
+            for first, second in from_json(row["apart_json"])
+            if first in items and second in items
+        ),
+        voter_count=row["voter_count"],
     )
     return Board(
         round_id=round_id,

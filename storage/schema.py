@@ -268,7 +268,9 @@ WHERE response_id IS NOT NULL AND round_id IN (SELECT id FROM rounds WHERE anony
 # cohort runs one board at a time: the partial unique index holds every board not in its results.
 # The phases are those of `flows.board.PHASES`, spelled out here because this text is history.
 # Its opener and opening time are the round's. `proposals_json` holds the pending grouping
-# proposals, lists of item ids. Items keep their author only while it may change them (see
+# proposals, lists of item ids; `apart_json` the pairs of items the facilitator kept apart (never
+# proposed again); `voter_count` how many voted, fixed at the close (an anonymous board's ballots
+# are gone then). Items keep their author only while it may change them (see
 # storage/anonymity.py); `total` is an item's dots once the vote is closed; `label` a group's
 # name on its head item. An action may come from an item.
 BOARDS = """
@@ -282,6 +284,8 @@ CREATE TABLE boards (
     per_item       INTEGER NOT NULL CHECK (per_item > 0),
     contributors   INTEGER NOT NULL DEFAULT 0 CHECK (contributors >= 0),
     proposals_json TEXT NOT NULL DEFAULT '[]',
+    apart_json     TEXT NOT NULL DEFAULT '[]',
+    voter_count    INTEGER NOT NULL DEFAULT 0 CHECK (voter_count >= 0),
     chat_id        INTEGER,
     message_id     INTEGER,
     updated_at     TEXT NOT NULL

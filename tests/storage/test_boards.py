@@ -80,7 +80,9 @@ def states(anonymous: bool) -> list[BoardState]:
     merged = dict(shown)
     merged[item_id(1)] = dataclasses.replace(shown[item_id(1)], label="Finition")
     merged[item_id(2)] = dataclasses.replace(shown[item_id(2)], merged_into=item_id(1))
-    grouped = dataclasses.replace(grouping, items=merged, proposals=proposals[1:])
+    grouped = dataclasses.replace(
+        grouping, items=merged, proposals=proposals[1:], apart=((item_id(3), item_id(4)),)
+    )
     voting = dataclasses.replace(grouped, phase="voting", proposals=(), budget=4, per_item=2)
     cast = ballots({ADA: {1: 2, 4: 1}, BEA: {1: 1, 3: 2}})
     voted = dataclasses.replace(voting, ballots=cast)
@@ -88,7 +90,11 @@ def states(anonymous: bool) -> list[BoardState]:
     withdrawn = dataclasses.replace(voted, ballots=changed)
     totals = {item_id(1): 2, item_id(3): 2, item_id(4): 1, item_id(6): 1}
     results = dataclasses.replace(
-        withdrawn, phase="results", totals=totals, ballots={} if anonymous else changed
+        withdrawn,
+        phase="results",
+        totals=totals,
+        ballots={} if anonymous else changed,
+        voter_count=3,
     )
     first = action(1, BEA, "Fiche finition", date(2025, 4, 1), 1)
     second = action(2, CHLOE, "Comparer les prix", None, None)
