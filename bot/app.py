@@ -22,6 +22,8 @@ from telegram.ext import (
 
 from bot import answering, cohorts, onboarding, private, rounds
 from bot.conversation import Context, MenuActions, language_for
+from bot.group import actions, facilitate
+from bot.group.outbox import GroupOutbox
 from bot.i18n import translator
 from bot.jobs.housekeeping import INTERVAL, housekeep
 from bot.menus import register_commands
@@ -97,6 +99,8 @@ def _add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     add(CommandHandler("open", rounds.on_open, filters=NEW))
     add(CommandHandler("status", rounds.on_status, filters=NEW))
     add(CommandHandler("close", rounds.on_close, filters=NEW))
+    add(CommandHandler("swot", facilitate.on_swot, filters=NEW))
+    add(CommandHandler("actions", actions.on_actions, filters=NEW))
     add(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, private.on_private_text))
     add(MessageHandler(PRIVATE & filters.COMMAND, private.on_unknown_command))
     edited = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
@@ -107,6 +111,8 @@ async def prepare(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Once initialized: learn the bot's username, set the menus, start housekeeping."""
     services: Services = app.bot_data[SERVICES_KEY]
     services.bot_username = app.bot.username
+    if services.outbox is None:
+        services.outbox = GroupOutbox(app.bot)
     await register_commands(app)
     if app.job_queue is not None:
         app.job_queue.run_repeating(_housekeeping, interval=INTERVAL, first=1)

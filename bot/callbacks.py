@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -111,9 +111,74 @@ def parse_id(text: str, *, least: int = 1) -> int | None:
     return value if least <= value <= MAX_ID else None
 
 
-def decode(data: str, known_flows: Container[str] = ()) -> SurveyButton | MenuButton | None:
+# SWOT board actions (`b|<action>|<id>|<argument>`): the id is the board's round, or the
+# cohort's for "Y" (start); `BOARD_ARGUMENTS` says how each argument reads.
+BoardArgument = Literal["none", "quadrant", "id", "optional_id", "budget", "page", "vote", "days"]
+BOARD_ARGUMENTS: dict[str, BoardArgument] = {
+    "Y": "none",  # start the board on this cohort: anonymous
+    "N": "none",  # start it with names
+    "Z": "none",  # drop the message's buttons (not now)
+    "q": "quadrant",  # collect: write in this quadrant
+    "n": "quadrant",  # collect: the text just sent goes in this quadrant
+    "l": "none",  # collect: list my items
+    "d": "none",  # collect: I am done
+    "e": "id",  # collect: edit my item
+    "x": "id",  # collect: delete my item (asks)
+    "X": "id",  # collect: delete confirmed
+    "R": "none",  # facilitator: reveal (asks)
+    "r": "none",  # reveal confirmed
+    "g": "none",  # start grouping
+    "a": "id",  # approve the proposal of this head item
+    "s": "id",  # keep that proposal's items separate
+    "t": "id",  # take this item out of its proposal or group
+    "m": "id",  # rename this group (asks for the name)
+    "V": "none",  # offer the vote's budgets
+    "v": "budget",  # open the vote with this budget
+    "C": "none",  # close the vote (asks)
+    "c": "none",  # closing confirmed
+    "b": "page",  # ballot: show this quadrant's page
+    "+": "vote",  # ballot: one more dot on the item
+    "-": "vote",  # ballot: one dot less
+    "A": "optional_id",  # new action, from this item or from nothing
+    "T": "none",  # action: keep the item's text as its title
+    "o": "id",  # action: its owner
+    "w": "days",  # action: due in so many days (0: no date)
+    "k": "id",  # action done
+}
+BUDGET_CHOICES = ((5, 3), (3, 1), (10, 3))  # (dots per person, most per item)
+DUE_CHOICES = (7, 14, 30, 0)  # days; 0 = no due date
+QUADRANT_LETTERS = "swot"  # strengths, weaknesses, opportunities, threats
+MAX_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class BoardButton:
+    action: str
+    board: int  # a round id, or a cohort id for "Y"/"N"
+    argument: str = ""
+    number: int | None = None  # an item, a group head, an owner, an action: as the action says
+    quadrant: int = 0  # index into QUADRANTS
+    page: int = 0
+    budget: tuple[int, int] = BUDGET_CHOICES[0]
+    days: int = 0
+
+    def encode(self) -> str:
+        return _checked(f"b|{self.action}|{self.board}|{self.argument}")
+
+
+def board_button(action: str, board: int, argument: str = "") -> BoardButton:
+    """A button to encode (its parsed fields are only filled by `decode`)."""
+    return BoardButton(action, board, argument)
+
+
+def decode(
+    data: str, known_flows: Container[str] = ()
+) -> SurveyButton | MenuButton | BoardButton | None:
     """The button behind `data`, or None for data this bot did not write (or no longer can)."""
     parts = data.split("|")
+    if parts[0] == "b" and len(parts) == 4 and parts[1] in BOARD_ARGUMENTS:
+        board = parse_id(parts[2])
+        return None if board is None else _board(parts[1], board, parts[3])
     if parts[0] == "s" and len(parts) == 5 and parts[3] in SURVEY_ACTIONS:
         session_id, revision = parse_id(parts[1]), parse_id(parts[2], least=0)
         if session_id is None or revision is None:
@@ -124,6 +189,43 @@ def decode(data: str, known_flows: Container[str] = ()) -> SurveyButton | MenuBu
         choices = _choices(ARGUMENTS[parts[1]], parts[2], known_flows)
         return None if choices is None else MenuButton(parts[1], parts[2], choices)
     return None
+
+
+def _board(action: str, board: int, argument: str) -> BoardButton | None:
+    """ "q" + "o" → quadrant 3; "+" + "123:2:0" → item 123, shown on quadrant 2, page 0."""
+    found = BoardButton(action, board, argument)
+    match BOARD_ARGUMENTS[action]:
+        case "none":
+            return found if argument == "" else None
+        case "quadrant":
+            index = QUADRANT_LETTERS.find(argument) if len(argument) == 1 else -1
+            return None if index < 0 else replace(found, quadrant=index)
+        case "id" | "optional_id" as kind:
+            if kind == "optional_id" and argument == "":
+                return found
+            number = parse_id(argument)
+            return None if number is None else replace(found, number=number)
+        case "budget":
+            budgets = {f"{budget}.{most}": (budget, most) for budget, most in BUDGET_CHOICES}
+            return replace(found, budget=budgets[argument]) if argument in budgets else None
+        case "days":
+            days = parse_id(argument, least=0)
+            return replace(found, days=days) if days in DUE_CHOICES else None
+        case "page" | "vote" as kind:
+            return _page(found, argument, with_item=kind == "vote")
+
+
+def _page(found: BoardButton, argument: str, *, with_item: bool) -> BoardButton | None:
+    parts = argument.split(":")
+    if len(parts) != (3 if with_item else 2):
+        return None
+    number = parse_id(parts[0]) if with_item else None
+    quadrant, page = parse_id(parts[-2], least=0), parse_id(parts[-1], least=0)
+    if (with_item and number is None) or quadrant is None or page is None:
+        return None
+    if quadrant >= len(QUADRANT_LETTERS) or page > MAX_PAGE:
+        return None
+    return replace(found, number=number, quadrant=quadrant, page=page)
 
 
 def _choices(kind: Argument, argument: str, known_flows: Container[str]) -> Choices | None:

@@ -31,7 +31,21 @@ class JoinLink:
     role: str  # "participant" or "facilitator"
 
 
-DeepLink = RoundLink | JoinLink
+@dataclass(frozen=True, slots=True)
+class BoardLink:
+    """Open a SWOT board in private: to write items ("write") or to vote ("vote")."""
+
+    round_id: int
+    purpose: str
+
+
+DeepLink = RoundLink | JoinLink | BoardLink
+_BOARD_PURPOSES = {"w": "write", "v": "vote"}
+
+
+def board_payload(round_id: int, purpose: str) -> str:
+    letter = next(key for key, value in _BOARD_PURPOSES.items() if value == purpose)
+    return f"{letter}{round_id}"
 
 
 def round_payload(round_id: int) -> str:
@@ -58,6 +72,9 @@ def read_payload(payload: str, secret: str) -> DeepLink | None:
     if kind == "r":
         round_id = parse_id(rest)
         return None if round_id is None else RoundLink(round_id)
+    if kind in _BOARD_PURPOSES:
+        round_id = parse_id(rest)
+        return None if round_id is None else BoardLink(round_id, _BOARD_PURPOSES[kind])
     if kind == "j" and _CODE.fullmatch(rest):
         return JoinLink(rest, "participant")
     if kind == "f" and "_" in rest:

@@ -22,8 +22,8 @@ from flows.schema import LANGUAGES, Language
 
 log = logging.getLogger(__name__)
 
-PARTICIPANT_COMMANDS = ("start", "help", "lang", "cancel", "mydata", "forget")
-GROUP_COMMANDS = ("help", "bind", "open", "status", "close")
+PARTICIPANT_COMMANDS = ("start", "help", "actions", "lang", "cancel", "mydata", "forget")
+GROUP_COMMANDS = ("help", "bind", "swot", "actions", "open", "status", "close")
 FACILITATOR_COMMANDS = (
     "start",
     "help",
@@ -32,6 +32,7 @@ FACILITATOR_COMMANDS = (
     "open",
     "status",
     "close",
+    "actions",
     "lang",
     "cancel",
     "mydata",
@@ -54,6 +55,8 @@ def command_menu(language: Language, names: tuple[str, ...]) -> list[BotCommand]
         "open": t("open a questionnaire"),
         "status": t("who has answered"),
         "close": t("close a questionnaire"),
+        "swot": t("run a SWOT with the group"),
+        "actions": t("the cohort's open actions"),
     }
     return [BotCommand(name, described[name]) for name in names]
 

@@ -33,6 +33,7 @@ class Action(enum.StrEnum):
     EXPORT = "export"
     VIEW_ANSWERS = "view_answers"  # someone else's individual answers
     ANSWER = "answer"
+    RUN_SWOT = "run_swot"  # start, reveal, group, open and close the vote, create actions
 
 
 POLICY: dict[Action, frozenset[Standing]] = {
@@ -45,6 +46,7 @@ POLICY: dict[Action, frozenset[Standing]] = {
     Action.EXPORT: frozenset({"facilitator"}),
     Action.VIEW_ANSWERS: frozenset({"facilitator"}),
     Action.ANSWER: frozenset({"facilitator", "participant"}),
+    Action.RUN_SWOT: frozenset({"facilitator"}),
 }
 FACILITATOR_ACTIONS = frozenset(
     action for action, who in POLICY.items() if "participant" not in who

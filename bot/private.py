@@ -7,10 +7,12 @@ No handler talks SQL or runs the engine.
 
 from __future__ import annotations
 
-from telegram import Bot, CallbackQuery, Update
+from datetime import datetime
+
+from telegram import Bot, CallbackQuery, Update, User
 
 from bot import answering, onboarding, telegram_io
-from bot.callbacks import MenuButton, SurveyButton, decode, event_of
+from bot.callbacks import BoardButton, MenuButton, SurveyButton, decode, event_of
 from bot.conversation import (
     Context,
     MenuActions,
@@ -20,7 +22,8 @@ from bot.conversation import (
     stale,
     t_for,
 )
-from bot.deeplinks import JoinLink, RoundLink, read_payload
+from bot.deeplinks import BoardLink, JoinLink, RoundLink, read_payload
+from bot.group import actions, ballot, buttons, collect, facilitate
 from bot.i18n import Translator, language_of, translator
 from bot.policy import is_facilitator_anywhere
 from bot.render import Button, Reply, edit_picker, review_reply
@@ -50,6 +53,14 @@ async def on_start(update: Update, context: Context) -> None:
             services, context.bot, user, link, update.update_id
         ):
             return
+        if isinstance(link, BoardLink):
+            if link.purpose == "vote":
+                await ballot.open_ballot(services, context.bot, user, link.round_id)
+            else:
+                await collect.open_collection(
+                    services, context.bot, user, link.round_id, update.update_id
+                )
+            return
         if isinstance(link, RoundLink):
             await answering.start_round(
                 services, context.bot, user, link.round_id, update.update_id
@@ -75,6 +86,7 @@ async def on_help(update: Update, context: Context) -> None:
         + t("bilan-bot helps your group review its work: questionnaires, SWOT, actions.")
         + "</b>",
         t("/start — answer the questionnaire that is open for you, or resume it"),
+        t("/actions — the open actions of your cohort; mark yours done"),
         t("/lang — choose your language"),
         t("/cancel — leave the questionnaire in progress"),
         t("/mydata — get a copy of everything stored about you"),
@@ -93,6 +105,7 @@ async def on_help(update: Update, context: Context) -> None:
             t("/open — open a questionnaire for a cohort"),
             t("/status — who has answered"),
             t("/close — close a questionnaire"),
+            t("/swot — in your group: run a SWOT (items in private, a live board, a blind vote)"),
             t("/bind code — in your group: link the group to your cohort"),
         ]
     else:
@@ -154,6 +167,8 @@ async def on_private_text(update: Update, context: Context) -> None:
             services, context.bot, user, message.text, update.update_id, since
         ):
             return
+        if await _workshop_text(services, context.bot, user, message.text, update.update_id, since):
+            return
         if session is None:
             t = await t_for(services, user)
             await telegram_io.send(
@@ -173,6 +188,17 @@ async def on_private_text(update: Update, context: Context) -> None:
             TextReceived(message.text, services.clock()),
             update.update_id,
         )
+
+
+async def _workshop_text(
+    services: Services, bot: Bot, user: User, text: str, update_id: int, since: datetime | None
+) -> bool:
+    """A text for the SWOT workshop: an item, a merged item's name, an action's title."""
+    if await collect.handle_text(services, bot, user, text, update_id, since):
+        return True
+    if await facilitate.handle_rename(services, bot, user, text, update_id):
+        return True
+    return await actions.handle_text(services, bot, user, text, update_id)
 
 
 async def on_edited_message(update: Update, context: Context) -> None:
@@ -197,7 +223,12 @@ async def on_button(update: Update, context: Context, actions: MenuActions) -> N
         return
     button = decode(query.data, services.flows.ids())
     toast: str | None
-    if isinstance(button, SurveyButton):
+    if isinstance(button, BoardButton):
+        async with services.locks.hold(query.from_user.id):
+            toast = await buttons.on_board_button(
+                services, context.bot, query, button, update.update_id
+            )
+    elif isinstance(button, SurveyButton):
         async with services.locks.hold(query.from_user.id):
             toast = await _survey_button(services, context.bot, query, button, update.update_id)
     elif isinstance(button, MenuButton) and button.action in actions:

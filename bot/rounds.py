@@ -20,6 +20,7 @@ from bot.callbacks import DEADLINE_CHOICES, MenuButton
 from bot.conversation import Context, Tap, language_for, stale, t_for
 from bot.deadlines import cohort_timezone, deadline_in, deadline_text, zone_name
 from bot.deeplinks import round_payload
+from bot.group.facilitate import SWOT_FLOW, start_question
 from bot.i18n import Translator, translator
 from bot.policy import Action, authorize, facilitated_cohorts
 from bot.render import Button, Reply
@@ -162,6 +163,13 @@ async def open_step(tap: Tap) -> str | None:
     base = f"c{cohort_id}"
     if choice.flow is None:
         await _offer_flows(tap.services, tap.bot, t, tap.chat_id, cohort_id)
+    elif choice.flow == SWOT_FLOW and choice.days is None and await _has_group(tap, cohort_id):
+        # The SWOT is a group workshop: the live board, unless each fills it alone.
+        board = start_question(t, cohort_id)
+        alone = _menu(
+            t("📝 Each in private, as a questionnaire"), "open", f"{base}:f{choice.flow}:d0"
+        )
+        await _edit_menu(tap, board.text, [*board.buttons[:2], (alone,), board.buttons[2]])
     elif choice.days is None:
         labels = {0: t("No deadline"), 3: t("In 3 days"), 7: t("In a week"), 14: t("In two weeks")}
         rows = [
@@ -183,6 +191,14 @@ async def open_step(tap: Tap) -> str | None:
         await _edit_menu(tap, t("Opening…"), [])
         await open_round(tap, cohort_id, choice.flow, choice.days)
     return None
+
+
+async def _has_group(tap: Tap, cohort_id: int) -> bool:
+    """Can the cohort run a SWOT as a live board (asked from a private chat, to a linked group)?"""
+    if tap.in_group:
+        return False
+    chats = await tap.services.repo.chats_of_cohort(CohortId(cohort_id))
+    return any(chat.kind in ("group", "supergroup") for chat in chats)
 
 
 async def _closing_line(services: Services, t: Translator, cohort_id: int, days: int) -> str:

@@ -20,6 +20,7 @@ from bot.flowbook import FlowBook
 from bot.services import Services
 from bot.settings import Settings
 from flows.errors import FlowError
+from reports.worker import RenderWorker
 from storage import FlowConflictError, StorageError, open_repository
 
 log = logging.getLogger(__name__)
@@ -42,14 +43,18 @@ async def opened_services(settings: Settings) -> AsyncIterator[Services]:
         raise StartupError(f"database: {error}") from error
     except FlowError as error:
         raise StartupError(f"flows: {error}") from error
+    services = Services(settings, repo, flows, pictures=RenderWorker())
     try:
-        services = Services(settings, repo, flows)
         try:
             await flows.register(repo, services.clock())
         except FlowConflictError as error:  # a flow changed without a new version
             raise StartupError(f"flows: {error}") from error
         yield services
     finally:
+        if services.outbox is not None:
+            await services.outbox.close()
+        assert services.pictures is not None
+        await services.pictures.close()
         await repo.close()
 
 

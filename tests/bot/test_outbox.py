@@ -243,9 +243,12 @@ async def test_an_album_is_split_and_costs_one_unit_per_photo(
 
     albums = await sandbox_client.calls("sendMediaGroup")
     assert [len(media(c.params)) for c in albums] == [10]
-    [single] = [m for m in await sandbox_client.messages(group) if m.photo is not None]
+    shown = [m for m in await sandbox_client.messages(group) if m.photo is not None]
+    [single] = [m for m in shown if m.media_group_id is None]
     assert single.caption == "Photo 10"
-    assert len(delivered) == 1 + sum(10 for c in albums if c.ok)
+    assert [m.caption for m in shown] == [f"Photo {i}" for i in range(11)]
+    assert all(c.ok for c in albums)
+    assert len(delivered) == 11
 
     small = GroupOutbox(bot, per_minute=3, window=0.5)
     await small.send_album(group, photos[:3])

@@ -92,7 +92,7 @@ async def test_help_lists_every_command_of_the_menus(world: BotWorld) -> None:
     assert commands_in((await world.last(ANA)).content) == set(PARTICIPANT_COMMANDS)
     await create_cohort(world)
     await world.client.send_command(FATOU, "help")
-    in_groups_only = {"bind"}
+    in_groups_only = {"bind", "swot"}
     assert commands_in((await world.last(FATOU)).content) == {
         *FACILITATOR_COMMANDS,
         *in_groups_only,
