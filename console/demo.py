@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from html import unescape
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import SecretStr
 
 from bot.app import build_application, prepare
 from bot.runtime import opened_services
 from bot.settings import Settings
+from console.demo_swot import play_swot
 from sandbox.client import SandboxClient
 from sandbox.context import SandboxConfig
 from sandbox.harness import application_builder, running_application
 from sandbox.server import SandboxServer
 from sandbox.views import ChatMessage
+
+OUTPUT = Path("demo-output")  # the transcript and the pictures, relative to where it runs
 
 FATOU, ANA, BRAM, CHLOE = 101, 201, 202, 203
 QUIET = 0.25  # seconds without a Bot API call before the bot counts as done (fsync is invisible)
@@ -157,6 +162,36 @@ class Stage:
         await self.client.press_button(user_id, found, data=button.callback_data, chat_id=chat)
         await self.client.wait_idle(quiet=QUIET)
 
+    def name(self, user_id: int) -> str:
+        return NAMES.get(user_id, str(user_id))
+
+    async def show_board(self, chat_id: int, message_id: int, title: str) -> None:
+        """A message as it stands now (the board, after its edits)."""
+        await self.client.wait_idle(quiet=QUIET)
+        found = [m for m in await self.client.messages(chat_id) if m.message_id == message_id]
+        self.end_section()
+        print(f"\n┌─ {title}")
+        self._section = title
+        for message in found:
+            print(_render(message))
+
+    async def tap_text(self, user_id: int, starts: str) -> None:
+        """Press the button whose label starts with `starts` on the latest message that has it."""
+        await self.client.wait_idle(quiet=QUIET)
+        messages = await self.client.messages(user_id)
+        for message in reversed(messages):
+            button = next(
+                (b for row in message.buttons for b in row if b.text.startswith(starts)), None
+            )
+            if button is not None:
+                latest = max(m.message_id for m in messages)
+                line = f"│ {self.name(user_id)} taps [{button.text}]"
+                self._taps.setdefault(user_id, []).append((latest, line))
+                await self.client.press_button(user_id, message, data=button.callback_data)
+                await self.client.wait_idle(quiet=QUIET)
+                return
+        raise AssertionError(f"no button starting with {starts!r} for {user_id}")
+
     async def play(self, user_id: int, moves: Sequence[Move]) -> None:
         for move in moves:
             if isinstance(move, str):
@@ -171,6 +206,8 @@ def _matches(data: str | None, action: str, argument: str) -> bool:
     if data is None:
         return False
     parts = data.split("|")
+    if parts[0] == "b":  # a SWOT board's button: b|action|board|argument
+        return parts[1] == action and (not argument or parts[3].startswith(argument))
     if parts[0] == "s":
         return parts[3] == action and parts[4] == argument
     return (
@@ -181,14 +218,16 @@ def _matches(data: str | None, action: str, argument: str) -> bool:
 def _render(message: ChatMessage) -> str:
     who = "🤖 bot" if message.from_bot else NAMES.get(message.sender_id, str(message.sender_id))
     text = unescape(re.sub(r"<[^>]+>", "", message.content))
+    if message.photo is not None:
+        text = "[picture] " + text
     lines = [f"│ {who}: " + text.replace("\n", "\n│   ")]
     if message.buttons:
         lines.append("│   " + "  ".join(f"[{b.text}]" for row in message.buttons for b in row))
     return "\n".join(lines)
 
 
-async def play(settings: Settings, database: Path | None) -> None:
-    """Run the whole workshop and print the transcripts."""
+async def play(settings: Settings, database: Path | None, output: Path = OUTPUT) -> None:
+    """Run the whole workshop and print the transcripts; pictures and files go to `output`."""
     config = SandboxConfig(bot_username="bilan_demo_bot")
     with tempfile.TemporaryDirectory() as scratch:
         path = database or Path(scratch) / "demo.db"
@@ -202,11 +241,42 @@ async def play(settings: Settings, database: Path | None) -> None:
             )
             stage = Stage(server, client, demo_settings)
             await stage.start_bot()
-            try:
-                await _workshop(stage)
-            finally:
-                await stage.stop_bot()
-    print("\nThe demo is over: every message above went through the Bot API, as with Telegram.")
+            with _transcript(output / "transcript.txt"):
+                try:
+                    await _workshop(stage)
+                    saved = await play_swot(stage, output)
+                finally:
+                    await stage.stop_bot()
+                print(
+                    "\nThe demo is over: every message above went through the Bot API, as with Telegram."
+                )
+    print(f"Transcript: {output / 'transcript.txt'}")
+    for path in saved:
+        print(f"Picture: {path}")
+
+
+@contextlib.contextmanager
+def _transcript(path: Path) -> Iterator[None]:
+    """Everything printed goes to the terminal and to the transcript file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as file:
+        tee = _Tee(sys.stdout, file)
+        with contextlib.redirect_stdout(tee):
+            yield
+
+
+class _Tee:
+    def __init__(self, *streams: TextIO) -> None:
+        self._streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self._streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self._streams:
+            stream.flush()
 
 
 async def _workshop(stage: Stage) -> None:

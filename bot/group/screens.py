@@ -19,7 +19,7 @@ from bot.i18n import Translator
 from bot.render import Button, Reply
 from flows import board as machine
 from flows.board import QUADRANTS, Action, GroupingDone, PostResults, ProposeGroup, Quadrant
-from reports.swot_matrix import MatrixItem, MatrixPicture, MatrixQuadrant
+from reports.swot_matrix import MatrixCaptions, MatrixItem, MatrixPicture, MatrixQuadrant
 from storage.models import Board
 
 BALLOT_PAGE = 8  # items per ballot page: two buttons each, and the quadrant tabs
@@ -198,6 +198,12 @@ def matrix_picture(t: Translator, title: str, effect: PostResults) -> MatrixPict
         quadrants=quadrants,  # type: ignore[arg-type]  # PostResults carries all four, in order
         footer=footer,
         votes_label=t("votes"),
+        captions=MatrixCaptions(
+            helpful=t("Helpful"),
+            harmful=t("Harmful"),
+            internal=t("Inside: in our hands"),
+            external=t("Outside: around us"),
+        ),
     )
 
 
