@@ -20,7 +20,7 @@ from bot.flowbook import FlowBook
 from bot.services import Services
 from bot.settings import Settings
 from flows.errors import FlowError
-from reports.worker import RenderWorker
+from reports.worker import RenderError, RenderWorker
 from storage import FlowConflictError, StorageError, open_repository
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             raise StartupError(f"Telegram refused to start the bot: {error.message}") from error
         try:
             await prepare(application)
+            await _warm_up(services)
             await application.start()
             assert application.updater is not None, "built with an updater"
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
@@ -88,6 +89,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await application.stop()
         finally:
             await application.shutdown()
+
+
+async def _warm_up(services: Services) -> None:
+    """Start the drawing process now, so the first SWOT picture does not wait for it."""
+    assert services.pictures is not None, "opened_services sets the render worker up"
+    try:
+        await services.pictures.warm_up()
+    except RenderError:
+        log.warning("the drawing process did not start; pictures will be retried", exc_info=True)
 
 
 def _stop_on_signals() -> asyncio.Event:

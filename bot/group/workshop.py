@@ -42,7 +42,7 @@ from flows.board import (
     Refuse,
     TellOwner,
 )
-from reports.worker import RenderWorker
+from reports.worker import RenderError, RenderWorker
 from storage.models import ApplyResult, Board, RoundId, UpdateId, UserId
 
 log = logging.getLogger(__name__)
@@ -195,9 +195,14 @@ async def post_reveal(services: Services, board: Board, effect: PostReveal) -> N
             await outbox(services).send(board.chat_id, text)
             continue
         heading = f"{texts.ICONS[quadrant]} {texts.quadrant_name(t, quadrant)} ({len(items)})"
-        picture = await pictures(services).render_item_list(
-            heading, texts.revealed_plain(items, named)
-        )
+        try:
+            picture = await pictures(services).render_item_list(
+                heading, texts.revealed_plain(items, named), more=t("+{count} more")
+            )
+        except RenderError:  # then as much of the list as a message holds
+            log.exception("could not draw the items of round %s", board.round_id)
+            await outbox(services).send(board.chat_id, text)
+            continue
         await outbox(services).send_photo(board.chat_id, picture, caption=heading)
 
 
@@ -250,8 +255,14 @@ async def post_results(
     title = await board_title(services, t, board)
     text = texts.results_text(t, title, effect.top, effect.voters)
     if board.chat_id is not None:
-        picture = await pictures(services).render_matrix(screens.matrix_picture(t, title, effect))
-        await outbox(services).send_photo(board.chat_id, picture, caption=title)
+        try:
+            picture = await pictures(services).render_matrix(
+                screens.matrix_picture(t, title, effect)
+            )
+        except RenderError:  # the text says it all: the results never wait on a drawing
+            log.exception("could not draw the SWOT matrix of round %s", board.round_id)
+        else:
+            await outbox(services).send_photo(board.chat_id, picture, caption=title)
         await outbox(services).send(board.chat_id, text)
     mine = await person_translator(services, actor)
     await send_private(services, bot, actor, screens.actions_offer_reply(mine, board, effect))

@@ -209,3 +209,75 @@ async def test_a_whole_swot_in_the_group(world: BotWorld) -> None:
     stored_items = await world.repo.repo.get_board(RoundId(found.round_id))
     assert stored_items is not None
     assert all(item.author is None for item in stored_items.state.items.values())
+
+
+@pytest.mark.e2e
+async def test_a_board_with_names_from_open_with_items_edited_and_deleted(world: BotWorld) -> None:
+    client = world.client
+    cohort_id = await _cohort(world)
+    ana, bram = MEMBERS[0], MEMBERS[1]
+    await client.send_command(ana, "swot", chat_id=GROUP)
+    assert (await world.last(GROUP)).content == en(
+        "Sorry, only the facilitators of this cohort can do that."
+    )
+    await client.send_command(FATOU, "open")
+    await world.tap(FATOU, "SWOT of our collective offer")
+    await world.tap(FATOU, en("👤 With names"))
+    assert (await world.last(FATOU)).content == en(
+        "The SWOT board is posted in the group. Its buttons run the workshop."
+    )
+    board = await world.last(GROUP)
+    assert en("👤 With names: the group sees who wrote each item.") in board.content
+
+    await client.follow_link(ana, board, en("✍️ Add my items"))
+    await world.say(ana, "Fidèles clientes")  # no quadrant chosen yet: the bot asks which
+    assert (
+        en("Which quadrant for “{text}”?", text="Fidèles clientes")
+        in (await world.last(ana)).content
+    )
+    await world.tap(ana, QUADRANT_BUTTONS["s"])
+    await world.say(ana, "Une typo ici")
+    await world.tap(ana, en("📝 My items"))
+    await world.tap(ana, "✏️ " + en("Strength") + " 2")
+    await world.say(ana, "Un atelier partagé")
+    await world.tap(ana, "🗑 " + en("Strength") + " 1")
+    await world.tap(ana, en("Yes, delete it"))
+    assert "Fidèles clientes" not in (await world.last(ana)).content
+    await _write(world, bram, board, [("t", "La fast fashion")])
+
+    found = await world.repo.repo.active_board_of_cohort(cohort_id)
+    assert found is not None
+    assert sorted(i.text for i in found.state.items.values()) == [
+        "La fast fashion",
+        "Un atelier partagé",
+    ]
+
+    await world.tap(FATOU, en("👁 Reveal (facilitators)"), GROUP)
+    await world.tap(FATOU, en("👁 Yes, reveal"))
+    revealed = " ".join(m.content for m in await client.messages(GROUP) if m.from_bot)
+    assert f"Un atelier partagé — {name_of(ana)}" in revealed
+    assert f"La fast fashion — {name_of(bram)}" in revealed
+    await client.send_command(bram, "start", f"w{found.round_id}")
+    assert (await world.last(bram)).content == en("The collection of this SWOT is closed.")
+
+
+@pytest.mark.e2e
+async def test_a_quadrant_too_long_for_a_message_is_revealed_as_a_picture(world: BotWorld) -> None:
+    client = world.client
+    await _cohort(world)
+    board = await _start_board(world, anonymous=True)
+    for member in MEMBERS[:6]:
+        texts = [f"{member}-{n} " + "longue idée " * 14 for n in range(4)]  # ~175 characters
+        await _write(world, member, board, [("o", text.strip()) for text in texts])
+    await world.tap(FATOU, en("👁 Reveal (facilitators)"), GROUP)
+    await world.tap(FATOU, en("👁 Yes, reveal"))
+    await client.wait_for_message(GROUP, lambda m: m.photo is not None, since_last_action=False)
+    await world.idle()
+    shown = [m for m in await client.messages(GROUP) if m.from_bot]
+    [picture] = [m for m in shown if m.photo is not None]
+    assert picture.caption == "🌱 " + en("Opportunities") + " (24)"
+    image = Image.open(io.BytesIO(await client.download(picture.photo)))  # type: ignore[arg-type]
+    assert image.format == "PNG"
+    assert image.height > image.width / 2  # a list, not a banner
+    assert all(len(m.content) <= 4096 for m in shown)
+    assert sum(1 for m in shown if m.content.startswith(("💪", "🧱", "⛈"))) == 3
