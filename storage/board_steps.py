@@ -25,7 +25,16 @@ from flows.board import Action, BoardState, Item, ItemId, MemberId
 from storage import rounds
 from storage.boards import encode_proposals
 from storage.errors import NotFoundError, StaleBoardError
-from storage.models import ApplyResult, CohortId, RoundId, UpdateId, day_of_text, to_json, to_text
+from storage.models import (
+    SWOT_COLLECTION_DIALOG,
+    ApplyResult,
+    CohortId,
+    RoundId,
+    UpdateId,
+    day_of_text,
+    to_json,
+    to_text,
+)
 from storage.updates import claim_update
 from storage.writer import Erase
 
@@ -222,7 +231,11 @@ def _unlink(
             "UPDATE swot_items SET user_id = NULL WHERE round_id = ? AND user_id IS NOT NULL",
             (round_id,),
         )
-        if authors or cursor.rowcount > 0:
+        dropped = conn.execute(
+            "DELETE FROM dialogs WHERE kind = ? AND json_extract(payload_json, '$.round') = ?",
+            (SWOT_COLLECTION_DIALOG, round_id),
+        )
+        if authors or cursor.rowcount > 0 or dropped.rowcount > 0:
             erase = Erase.VACUUM
     if after.phase == "results":
         cursor = conn.execute(

@@ -68,6 +68,12 @@ class Person:
     updated_at: datetime
 
 
+# The dialog of someone writing items on a SWOT board (its payload names the board's round and the
+# quadrant last chosen): storage drops them when an anonymous board is revealed, since the
+# quadrant a person last wrote in would otherwise point at their items.
+SWOT_COLLECTION_DIALOG = "swot"
+
+
 @dataclass(frozen=True, slots=True)
 class Dialog:
     """A short conversation of the shell (onboarding…): what it is and what it collected so far."""

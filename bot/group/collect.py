@@ -21,9 +21,9 @@ from bot.render import Button, Reply
 from bot.services import Services
 from flows import board as machine
 from flows.board import QUADRANTS, ItemAdded, ItemEdited, ItemId, ItemRemoved, MemberId
-from storage.models import Board, RoundId, UpdateId, UserId
+from storage.models import SWOT_COLLECTION_DIALOG, Board, RoundId, UpdateId, UserId
 
-DIALOG = "swot"
+DIALOG = SWOT_COLLECTION_DIALOG
 
 
 async def member_board(services: Services, user: User, round_id: int, t: Translator) -> Board | str:

@@ -27,7 +27,7 @@ from storage import (
     UpdateId,
     open_repository,
 )
-from storage.models import to_day_text, to_text
+from storage.models import SWOT_COLLECTION_DIALOG, to_day_text, to_text
 from tests.storage.board_world import (
     ADA,
     BEA,
@@ -263,3 +263,21 @@ async def test_anonymous_items_and_votes_carry_the_opening_day_only(world: Board
     assert _sql(path, "SELECT DISTINCT cast_at FROM votes") == [(day,)]
     assert _sql(path, "SELECT count(*) FROM swot_items WHERE user_id IS NOT NULL") == [(0,)]
     assert ItemId(item_id(5)) not in board.state.items
+
+
+@pytest.mark.parametrize("anonymous", [False, True], ids=["named", "anonymous"])
+async def test_the_reveal_of_an_anonymous_board_ends_its_writers_dialogs(
+    world: BoardWorld, anonymous: bool
+) -> None:
+    """The quadrant a person last wrote in would point at their items once authors are gone."""
+    board = await open_board(world, anonymous)
+    written = dataclasses.replace(board.state, items=items(item(1, ADA, "Notre atelier")))
+    board = await step(world, board, written, 6)
+    payload = {"round": int(board.round_id), "quadrant": "s"}
+    await world.repo.set_dialog(ADA, SWOT_COLLECTION_DIALOG, payload, at(7))
+    await world.repo.set_dialog(BEA, "join", {"round": int(board.round_id)}, at(7))
+    shown = without_authors(written) if anonymous else dict(written.items)
+    await step(world, board, dataclasses.replace(written, phase="revealed", items=shown), 8)
+    left = await world.repo.get_dialog(ADA)
+    assert (left is None) == anonymous
+    assert await world.repo.get_dialog(BEA) is not None, "another kind of dialog stays"
