@@ -14,6 +14,7 @@ from bot import telegram_io
 from bot.callbacks import MenuButton
 from bot.conversation import Tap, language_for, stale, t_for
 from bot.deeplinks import join_payload
+from bot.group import ballot, collect
 from bot.i18n import Translator
 from bot.policy import Action, authorize, is_group_member
 from bot.render import Button, Reply
@@ -39,6 +40,13 @@ async def start_round(
     found = await services.repo.get_round(RoundId(round_id))
     if found is None:
         await _say(bot, user.id, t("This questionnaire does not exist (any more)."))
+        return
+    board = await services.repo.get_board(found.id)
+    if board is not None:  # a SWOT board's round is answered on the board, not in a session
+        if board.state.phase == "voting":
+            await ballot.open_ballot(services, bot, user, board.round_id)
+        else:
+            await collect.open_collection(services, bot, user, board.round_id, update_id)
         return
     decision = await authorize(services, bot, t, user.id, found.cohort_id, Action.ANSWER)
     if not decision.allowed:

@@ -117,7 +117,8 @@ BoardArgument = Literal["none", "quadrant", "id", "optional_id", "budget", "page
 BOARD_ARGUMENTS: dict[str, BoardArgument] = {
     "Y": "none",  # start the board on this cohort: anonymous
     "N": "none",  # start it with names
-    "Z": "none",  # drop the message's buttons (not now)
+    "Z": "none",  # the start question: not now
+    "0": "none",  # not now / cancel: the message's buttons go, and any SWOT dialog with them
     "q": "quadrant",  # collect: write in this quadrant
     "n": "quadrant",  # collect: the text just sent goes in this quadrant
     "l": "none",  # collect: list my items
@@ -148,7 +149,7 @@ BOARD_ARGUMENTS: dict[str, BoardArgument] = {
 BUDGET_CHOICES = ((5, 3), (3, 1), (10, 3))  # (dots per person, most per item)
 DUE_CHOICES = (7, 14, 30, 0)  # days; 0 = no due date
 QUADRANT_LETTERS = "swot"  # strengths, weaknesses, opportunities, threats
-MAX_PAGE = 50
+MAX_PAGE = 999
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,9 +196,9 @@ async def _workshop_text(
     """A text for the SWOT workshop: an item, a merged item's name, an action's title."""
     if await collect.handle_text(services, bot, user, text, update_id, since):
         return True
-    if await facilitate.handle_rename(services, bot, user, text, update_id):
+    if await facilitate.handle_rename(services, bot, user, text, update_id, since):
         return True
-    return await actions.handle_text(services, bot, user, text, update_id)
+    return await actions.handle_text(services, bot, user, text, update_id, since)
 
 
 async def on_edited_message(update: Update, context: Context) -> None:

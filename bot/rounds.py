@@ -404,8 +404,8 @@ async def close_step(tap: Tap) -> str | None:
     found = (
         None if choice.round is None else await tap.services.repo.get_round(RoundId(choice.round))
     )
-    if found is None:
-        return await stale(tap)
+    if found is None or await tap.services.repo.get_board(found.id) is not None:
+        return await stale(tap)  # a SWOT board's round closes with its vote
     refusal = await _tap_allowed(tap, found.cohort_id, Action.CLOSE_ROUND)
     if refusal:
         return refusal

@@ -169,9 +169,13 @@ def require_round(conn: sqlite3.Connection, round_id: RoundId) -> Round:
 
 
 def rounds_of_cohort(conn: sqlite3.Connection, cohort_id: CohortId, only_open: bool) -> list[Round]:
+    """The cohort's questionnaires: a SWOT board's round is answered on the board, not by
+    sessions, so it is not among them (`storage/boards.py` has its own queries)."""
     status = "AND status = 'open' " if only_open else ""
     rows = conn.execute(
-        f"SELECT {_ROUND} FROM rounds WHERE cohort_id = ? {status}ORDER BY opened_at, id",
+        f"SELECT {_ROUND} FROM rounds WHERE cohort_id = ? {status}"
+        "AND NOT EXISTS (SELECT 1 FROM boards WHERE boards.round_id = rounds.id) "
+        "ORDER BY opened_at, id",
         (cohort_id,),
     )
     return [round_from_row(row) for row in rows]

@@ -50,10 +50,11 @@ async def start(
         return t("Actions come once the vote is closed.")
     item = board.state.items.get(ItemId(button.number or 0))
     payload: dict[str, Any] = {"round": int(board.round_id), "step": "title"}
-    rows: tuple[tuple[Button, ...], ...] = ()
+    rows: tuple[tuple[Button, ...], ...] = (_cancel(t, board),)
     if item is not None:
         payload["item"] = int(item.id)
-        rows = ((Button(t("✓ Keep this title"), board_button("T", int(board.round_id)).encode()),),)
+        keep = Button(t("✓ Keep this title"), board_button("T", int(board.round_id)).encode())
+        rows = ((keep,), *rows)
     await services.repo.set_dialog(
         UserId(user.id), DIALOG, payload, services.clock(), UpdateId(update_id)
     )
@@ -68,6 +69,10 @@ async def start(
     )
 
 
+def _cancel(t: Translator, board: Board) -> tuple[Button, ...]:
+    return (Button(t("Cancel"), board_button("0", int(board.round_id)).encode()),)
+
+
 async def _dialog(services: Services, user: User, round_id: int) -> dict[str, Any] | None:
     dialog = await services.repo.get_dialog(UserId(user.id))
     if dialog is None or dialog.kind != DIALOG or dialog.payload.get("round") != round_id:
@@ -75,10 +80,15 @@ async def _dialog(services: Services, user: User, round_id: int) -> dict[str, An
     return dict(dialog.payload)
 
 
-async def handle_text(services: Services, bot: Bot, user: User, text: str, update_id: int) -> bool:
-    """The title typed for an action; False when no action is being written."""
+async def handle_text(
+    services: Services, bot: Bot, user: User, text: str, update_id: int, since: Any = None
+) -> bool:
+    """The title typed for an action; False when no action is being written (or a
+    questionnaire was touched since: it keeps the text)."""
     dialog = await services.repo.get_dialog(UserId(user.id))
     if dialog is None or dialog.kind != DIALOG:
+        return False
+    if since is not None and since > dialog.updated_at:
         return False
     t = await t_for(services, user)
     title = " ".join(text.split())
@@ -117,7 +127,10 @@ async def _ask_owner(
         Button(texts.short(name, 30), board_button("o", int(board.round_id), str(user_id)).encode())
         for user_id, name in people
     ]
-    rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+    rows = (
+        *(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)),
+        _cancel(t, board),
+    )
     text = t("Who owns “{title}”?", title=escape(payload["title"]))
     await workshop.send_private(services, bot, user.id, Reply(text, rows))
 
@@ -152,7 +165,10 @@ async def on_button(
             today = await _today(services, board.cohort_id)
             text = t("When is it due?")
             await workshop.send_private(
-                services, bot, user.id, Reply(text, screens.due_buttons(t, board, today))
+                services,
+                bot,
+                user.id,
+                Reply(text, (*screens.due_buttons(t, board, today), _cancel(t, board))),
             )
         case "w", "due":
             return await _create(services, bot, user, board, payload, button.days, update_id, t)

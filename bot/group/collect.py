@@ -37,7 +37,7 @@ async def member_board(services: Services, user: User, round_id: int, t: Transla
 
 
 async def open_collection(
-    services: Services, bot: Bot, user: User, round_id: int, update_id: int
+    services: Services, bot: Bot, user: User, round_id: int, update_id: int | None
 ) -> None:
     """The deep link of the board's “Add my items”: the rule, then the quadrants."""
     t = await t_for(services, user)
@@ -81,7 +81,8 @@ async def handle_text(
         return False
     t = await t_for(services, user)
     found = await member_board(services, user, int(dialog.payload.get("round", 0)), t)
-    if isinstance(found, str):
+    if isinstance(found, str) or found.state.phase != "collecting":
+        # The collection is over: the text is for whatever comes next, not for the board.
         await services.repo.clear_dialog(UserId(user.id), services.clock())
         return False
     payload = dict(dialog.payload)

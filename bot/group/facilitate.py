@@ -9,6 +9,8 @@ choices do not spend the group's send budget. Anyone else's tap gets a short ref
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Bot, CallbackQuery, Message, Update, User
 
 from bot import telegram_io
@@ -185,7 +187,7 @@ async def _continue_in_private(
     def tap(label: str, action: str, argument: str = "") -> Button:
         return Button(label, board_button(action, round_id, argument).encode())
 
-    not_now = tap(t("Not now"), "Z")
+    not_now = tap(t("Not now"), "0")
     match button.action:
         case "R":
             reply = Reply(
@@ -193,7 +195,11 @@ async def _continue_in_private(
                 ((tap(t("👁 Yes, reveal"), "r"), not_now),),
             )
         case "g":
-            return await _decided(services, bot, user, board, button, None, t)
+            reply = Reply(t("Looking for look-alikes…"))
+            if not await workshop.send_private(services, bot, user.id, reply):
+                return t("Please open a private chat with me first (tap my name, then Start).")
+            await _decided(services, bot, user, board, button, None, t)
+            return t("I have written to you in private.")
         case "V":
             reply = Reply(
                 t(
@@ -257,7 +263,8 @@ async def _decided(
         text = t(
             "Send the name of the merged item (at most {max} characters).", max=MAX_LABEL_LENGTH
         )
-        await workshop.send_private(services, bot, user.id, Reply(text))
+        cancel = Button(t("Cancel"), board_button("0", int(board.round_id)).encode())
+        await workshop.send_private(services, bot, user.id, Reply(text, ((cancel,),)))
         return None
     event = _event_of(button)
     if event is None:
@@ -280,11 +287,14 @@ def _done_toast(t: Translator, action: str) -> str | None:
 
 
 async def handle_rename(
-    services: Services, bot: Bot, user: User, text: str, update_id: int
+    services: Services, bot: Bot, user: User, text: str, update_id: int, since: Any = None
 ) -> bool:
-    """The name typed for a merged item; False when no rename was asked."""
+    """The name typed for a merged item; False when no rename was asked (or a questionnaire
+    was touched since: it keeps the text)."""
     dialog = await services.repo.get_dialog(UserId(user.id))
     if dialog is None or dialog.kind != RENAME:
+        return False
+    if since is not None and since > dialog.updated_at:
         return False
     t = await t_for(services, user)
     round_id, head = int(dialog.payload.get("round", 0)), ItemId(int(dialog.payload.get("head", 0)))

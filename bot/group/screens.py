@@ -150,7 +150,8 @@ def ballot_reply(t: Translator, board: Board, member: int, quadrant_index: int, 
     shown = items[page * BALLOT_PAGE : (page + 1) * BALLOT_PAGE]
     mine = {int(k): v for k, v in machine.ballot_of(state, machine.MemberId(member)).items()}
     left = machine.dots_left(state, machine.MemberId(member))
-    text = texts.ballot_text(t, quadrant, shown, mine, left, state.budget, state.per_item)
+    first = page * BALLOT_PAGE + 1
+    text = texts.ballot_text(t, quadrant, shown, mine, left, state.budget, state.per_item, first)
     if state.phase != "voting":
         return Reply(text + "\n\n" + t("The vote is closed."))
     rows: list[tuple[Button, ...]] = []
@@ -164,11 +165,13 @@ def ballot_reply(t: Translator, board: Board, member: int, quadrant_index: int, 
                 ),
             )
         )
-    if pages > 1:
+    if pages > 1:  # ◂ 2/5 ▸: Telegram takes at most 8 buttons in a row
+        where = f"{quadrant_index}:"
         rows.append(
-            tuple(
-                _tap(f"{'▸' if n == page else ''}{n + 1}", "b", board, f"{quadrant_index}:{n}")
-                for n in range(pages)
+            (
+                _tap("◂", "b", board, where + str(max(page - 1, 0))),
+                _tap(f"{page + 1}/{pages}", "b", board, where + str(page)),
+                _tap("▸", "b", board, where + str(min(page + 1, pages - 1))),
             )
         )
     rows.append(
@@ -240,7 +243,7 @@ def due_buttons(t: Translator, board: Board, today: date) -> tuple[tuple[Button,
 
 def action_line(t: Translator, title: str, owner: str, due: date | None, today: date) -> str:
     late = " ⏰ " + t("overdue") if due is not None and due < today else ""
-    return f"• {escape(title)} — {escape(owner)} — {due_text(t, due)}{late}"
+    return f"• {escape(texts.short(title, 100))} — {escape(owner)} — {due_text(t, due)}{late}"
 
 
 def owner_reply(t: Translator, cohort_name: str, round_id: int, action: Action) -> Reply:

@@ -151,7 +151,8 @@ def own_items_text(t: Translator, items: Sequence[Item]) -> str:
         mine = [item for item in items if item.quadrant == quadrant]
         if mine:
             lines.append(f"\n{ICONS[quadrant]} <b>{quadrant_name(t, quadrant)}</b>")
-            lines += [f"{n}. {escape(item.text)}" for n, item in enumerate(mine, 1)]
+            # Shortened: 40 items of 200 characters would not fit in one message.
+            lines += [f"{n}. {escape(short(item.text, 90))}" for n, item in enumerate(mine, 1)]
     return "\n".join(lines)
 
 
@@ -197,7 +198,7 @@ def results_text(
         for item in ranked:
             votes = t.plural("{count} vote", "{count} votes", item.votes)
             merged = f" (×{item.merged})" if item.merged > 1 else ""
-            lines.append(f"• {escape(item.text)}{merged} — {votes}")
+            lines.append(f"• {escape(short(item.text, 150))}{merged} — {votes}")
     return "\n".join(lines)
 
 
@@ -220,7 +221,9 @@ def ballot_text(
     left: int,
     budget: int,
     most: int,
+    first: int = 1,
 ) -> str:
+    """One page of the ballot, its items numbered from `first` as their buttons are."""
     lines = [
         "<b>" + t("Your ballot") + "</b>",
         t(
@@ -233,7 +236,7 @@ def ballot_text(
     ]
     if not items:
         lines.append(t("No item."))
-    for number, item in enumerate(items, 1):
+    for number, item in enumerate(items, first):
         dots = "●" * mine.get(item.id, 0)
         lines.append(f"{number}. {escape(display_text(item))} {dots}".rstrip())
     return "\n".join(lines)

@@ -8,10 +8,13 @@ group's send budget; private ones are sent directly (one person, one chat).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, replace
+from html import escape
+from typing import Any
 
 from telegram import Bot
 
@@ -30,6 +33,7 @@ from flows.board import (
     AcknowledgeItem,
     BoardEffect,
     BoardEvent,
+    BoardOutcome,
     GroupingDone,
     OfferBallots,
     PostResults,
@@ -43,6 +47,7 @@ from flows.board import (
     TellOwner,
 )
 from reports.worker import RenderError, RenderWorker
+from storage import StaleBoardError
 from storage.models import ApplyResult, Board, RoundId, UpdateId, UserId
 
 log = logging.getLogger(__name__)
@@ -71,12 +76,33 @@ async def apply(
 ) -> Applied | None:
     """Step the board and commit; then carry out what the step asks. None: no such board."""
     async with services.board_locks.hold(round_id):
+        stepped = await _step_and_commit(services, round_id, event, update_id)
+        if stepped is None:
+            return None
+        board, outcome, duplicate = stepped
+        if duplicate:  # a re-delivered update: done already
+            return Applied(board, None, ())
+        # The board's text is made from this state before the next event can commit: the
+        # outbox keeps the newest text it is given, so it must be given them in order.
+        if any(isinstance(effect, RefreshBoard) for effect in outcome.effects):
+            await refresh_board(services, board)
+    refusal = next((e.reason for e in outcome.effects if isinstance(e, Refuse)), None)
+    await perform(services, bot, board, outcome.effects, actor)
+    return Applied(board, refusal, outcome.effects)
+
+
+async def _step_and_commit(
+    services: Services, round_id: int, event: BoardEvent, update_id: int | None
+) -> tuple[Board, BoardOutcome, bool] | None:
+    """The board after `event`, committed (and whether the update was a duplicate)."""
+    for attempt in range(2):
         board = await services.repo.get_board(RoundId(round_id))
         if board is None:
             return None
         outcome = machine.step(board.state, event)
-        refusal = next((e.reason for e in outcome.effects if isinstance(e, Refuse)), None)
-        if outcome.state != board.state:
+        if outcome.state == board.state:
+            return board, outcome, False
+        try:
             done = await services.repo.apply_board(
                 None if update_id is None else UpdateId(update_id),
                 RoundId(round_id),
@@ -84,33 +110,51 @@ async def apply(
                 outcome.state,
                 services.clock(),
             )
-            if done is ApplyResult.DUPLICATE:  # a re-delivered update: done already
-                return Applied(board, None, ())
-        board = replace(board, state=outcome.state)
-    await perform(services, bot, board, outcome.effects, actor)
-    return Applied(board, refusal, outcome.effects)
+        except StaleBoardError:  # changed outside the board's lock (a /forget): read again
+            if attempt:
+                raise
+            continue
+        return replace(board, state=outcome.state), outcome, done is ApplyResult.DUPLICATE
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 async def perform(
     services: Services, bot: Bot, board: Board, effects: Sequence[BoardEffect], actor: int
 ) -> None:
-    """What the step asked for, in order. Effects the caller shows itself are left to it."""
+    """What the step asked for, in order. Effects the caller shows itself are left to it.
+
+    What goes to the group or to many people (the reveal, the ballots, the results) runs as a
+    task: the tap that caused it is answered at once, whatever the group's send budget.
+    """
     for effect in effects:
         match effect:
-            case RefreshBoard():
-                await refresh_board(services, board)
             case PostReveal():
-                await post_reveal(services, board, effect)
+                _in_background(services, post_reveal(services, board, effect))
             case ProposeGroup() | GroupingDone():
                 await _tell_facilitator(services, bot, board, effect, actor)
             case OfferBallots():
-                await offer_ballots(services, bot, board)
+                _in_background(services, offer_ballots(services, bot, board))
             case PostResults():
-                await post_results(services, bot, board, effect, actor)
+                _in_background(services, post_results(services, bot, board, effect, actor))
             case TellOwner():
                 await _tell_owner(services, bot, board, effect)
-            case Refuse() | AcknowledgeItem() | RefreshOwnItems() | RefreshBallot():
-                pass  # answered to the person by the handler that sent the event
+            case (
+                RefreshBoard() | Refuse() | AcknowledgeItem() | RefreshOwnItems() | RefreshBallot()
+            ):
+                pass  # the board is refreshed under its lock; the rest answered by the handler
+
+
+def _in_background(services: Services, work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(_logged(work))
+    services.background.add(task)
+    task.add_done_callback(services.background.discard)
+
+
+async def _logged(work: Coroutine[Any, Any, None]) -> None:
+    try:
+        await work
+    except Exception:  # a task's error has no handler to reach: it is logged here
+        log.exception("a SWOT post failed")
 
 
 # ---- the group's board -----------------------------------------------------------------------
@@ -237,14 +281,10 @@ async def _tell_facilitator(
 
 async def offer_ballots(services: Services, bot: Bot, board: Board) -> None:
     """Everyone in the cohort gets their ballot in private (those the bot can reach)."""
-    for membership in await services.repo.members_of(board.cohort_id):
-        t = await person_translator(services, membership.user_id)
-        await send_private(
-            services,
-            bot,
-            membership.user_id,
-            screens.ballot_reply(t, board, membership.user_id, 0, 0),
-        )
+    people = {m.user_id for m in await services.repo.members_of(board.cohort_id)}
+    for user_id in sorted(people):  # one ballot each, whatever their roles
+        t = await person_translator(services, user_id)
+        await send_private(services, bot, user_id, screens.ballot_reply(t, board, user_id, 0, 0))
 
 
 async def post_results(
@@ -262,7 +302,7 @@ async def post_results(
         except RenderError:  # the text says it all: the results never wait on a drawing
             log.exception("could not draw the SWOT matrix of round %s", board.round_id)
         else:
-            await outbox(services).send_photo(board.chat_id, picture, caption=title)
+            await outbox(services).send_photo(board.chat_id, picture, caption=escape(title))
         await outbox(services).send(board.chat_id, text)
     mine = await person_translator(services, actor)
     await send_private(services, bot, actor, screens.actions_offer_reply(mine, board, effect))

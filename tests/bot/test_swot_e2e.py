@@ -75,9 +75,9 @@ async def _toast(
 
 async def _plus(world: BotWorld, voter: int, needle: str) -> str:
     """The ➕ button of the item containing `needle`, turning the ballot's pages to find it."""
-    for page in ("", "2", "3"):
-        if page:
-            await world.tap(voter, page)
+    for turn in range(3):
+        if turn:
+            await world.tap(voter, "▸")
         buttons = (await world.last(voter)).button_texts
         found = next((t for t in buttons if t.startswith("➕ ") and needle in t), None)
         if found is not None:
@@ -281,3 +281,31 @@ async def test_a_quadrant_too_long_for_a_message_is_revealed_as_a_picture(world:
     assert image.height > image.width / 2  # a list, not a banner
     assert all(len(m.content) <= 4096 for m in shown)
     assert sum(1 for m in shown if m.content.startswith(("💪", "🧱", "⛈"))) == 3
+
+
+@pytest.mark.e2e
+async def test_a_board_is_not_a_questionnaire_and_not_now_changes_nothing(world: BotWorld) -> None:
+    client = world.client
+    cohort_id = await _cohort(world)
+    board = await _start_board(world, anonymous=True)
+    found = await world.repo.repo.active_board_of_cohort(cohort_id)
+    assert found is not None
+    member = MEMBERS[0]
+    await client.send_command(member, "start")  # no link: the board's round is no questionnaire
+    assert await world.repo.repo.session_of(found.round_id, UserId(member)) is None
+    await client.send_command(member, "start", f"r{found.round_id}")  # a questionnaire's link
+    assert await world.repo.repo.session_of(found.round_id, UserId(member)) is None
+    assert (
+        en("Choose a quadrant, then send one idea per message.")
+        in (await world.last(member)).content
+    ), "the link opens the board's collection instead"
+
+    await world.tap(FATOU, en("👁 Reveal (facilitators)"), GROUP)
+    query = await world.tap(FATOU, en("Not now"))
+    assert (await client.callback_answer(query)).text == en("Cancelled: nothing was changed.")
+    assert (await world.last(FATOU)).buttons == ()
+    still = await world.repo.repo.get_board(found.round_id)
+    assert still is not None
+    assert still.state.phase == "collecting"
+    assert en("✍️ Add my items") in (await world.last(GROUP)).button_texts
+    assert board.message_id == (await world.last(GROUP)).message_id
