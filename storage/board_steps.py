@@ -231,11 +231,8 @@ def _unlink(
             "UPDATE swot_items SET user_id = NULL WHERE round_id = ? AND user_id IS NOT NULL",
             (round_id,),
         )
-        dropped = conn.execute(
-            "DELETE FROM dialogs WHERE kind = ? AND json_extract(payload_json, '$.round') = ?",
-            (SWOT_COLLECTION_DIALOG, round_id),
-        )
-        if authors or cursor.rowcount > 0 or dropped.rowcount > 0:
+        dropped = _end_collection_dialogs(conn, round_id, before)
+        if authors or cursor.rowcount > 0 or dropped > 0:
             erase = Erase.VACUUM
     if after.phase == "results":
         cursor = conn.execute(
@@ -245,3 +242,18 @@ def _unlink(
         if before.ballots or cursor.rowcount > 0:
             erase = Erase.VACUUM
     return erase
+
+
+def _end_collection_dialogs(conn: sqlite3.Connection, round_id: RoundId, before: BoardState) -> int:
+    """The writers' collection dialogs of this board go (by their authors' keys, not a scan):
+    the quadrant one last wrote in would point at their items once the authors are gone."""
+    writers = sorted({int(i.author) for i in before.items.values() if i.author is not None})
+    dropped = 0
+    for user_id in writers:
+        cursor = conn.execute(
+            "DELETE FROM dialogs WHERE user_id = ? AND kind = ? "
+            "AND json_extract(payload_json, '$.round') = ?",
+            (user_id, SWOT_COLLECTION_DIALOG, round_id),
+        )
+        dropped += cursor.rowcount
+    return dropped
