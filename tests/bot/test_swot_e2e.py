@@ -199,6 +199,11 @@ async def test_a_whole_swot_in_the_group(world: BotWorld) -> None:
     assert name_of(MEMBERS[1]) in listing
     stored = await world.repo.repo.actions_of_cohort(cohort_id)
     assert len(stored) == 2
+    # Only its owner marks an action done.
+    assert await _toast(world, MEMBERS[1], en("✓ Done")) == en("Marked done. Thank you!")
+    statuses = {a.title: a.status for a in await world.repo.repo.actions_of_cohort(cohort_id)}
+    assert statuses["Call the Shifting Economy desk"] == "done"
+    assert list(statuses.values()).count("open") == 1
 
     # Anonymous: no author's name in any group message, then or now.
     history = await client.history(GROUP, from_bot=True)
